@@ -1,0 +1,166 @@
+/**
+ * `npm run eval`: PSNR/SSIM of the blurry input, every shipped deblur network and (with --peer) MAXIM on held-out
+ * synthetic sets (linear, shake, none), the gain per blur-size bin, M's end-point error and seconds per megapixel.
+ * Prints one table and writes it as JSON (models/eval.json by default), the numbers the model card quotes.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { appRoot, baseModelsDir } from '../../src-main/engine/paths.ts';
+import { openSession, closeSessions } from '../../src-main/engine/infer/session.ts';
+import { psnr, ssim } from '../../src-main/engine/metrics/fidelity.ts';
+import { writeFileAtomic } from '../../src-main/engine/fs/atomic-file.ts';
+import type { BlurRecipe } from '../../src-main/engine/synth/index.ts';
+import { buildTestSets, listTestPhotos, setsFingerprint, type TestSample } from './test-sets.ts';
+import { deblurFloat, endPointError, motionFloat } from './run-networks.ts';
+import { formatReport, type EvalReport, type MethodScores } from './report.ts';
+
+const { values } = parseArgs({
+  options: {
+    photos: { type: 'string', default: path.join(appRoot, 'training', 'data', 'bundle', 'test') },
+    models: { type: 'string', default: baseModelsDir() },
+    out: { type: 'string' },
+    crop: { type: 'string', default: '256' },
+    peer: { type: 'boolean', default: false },
+    'peer-crops': { type: 'string', default: '0' },
+  },
+});
+
+const BINS: Array<[string, number, number]> = [
+  ['<5 px', 0, 5],
+  ['5-10 px', 5, 10],
+  ['10-20 px', 10, 20],
+  ['>=20 px', 20, Infinity],
+];
+
+function binOf(halfExtent: number): string {
+  return BINS.find(([, lo, hi]) => halfExtent >= lo && halfExtent < hi)![0];
+}
+
+function emptyScores(): MethodScores {
+  return { psnr: {}, ssim: {}, count: {}, binGain: {} };
+}
+
+function addScore(scores: MethodScores, s: TestSample, out: TestSample['sharp'], blurryPsnr: number | null): void {
+  const p = psnr(out, s.sharp);
+  scores.psnr[s.recipe] = (scores.psnr[s.recipe] ?? 0) + p;
+  scores.ssim[s.recipe] = (scores.ssim[s.recipe] ?? 0) + ssim(out, s.sharp);
+  scores.count[s.recipe] = (scores.count[s.recipe] ?? 0) + 1;
+  if (blurryPsnr !== null && s.recipe !== 'none') {
+    const bin = binOf(s.maxHalfExtentPx);
+    const g = (scores.binGain[bin] ??= { sum: 0, n: 0 });
+    g.sum += p - blurryPsnr;
+    g.n++;
+  }
+}
+
+async function main(): Promise<void> {
+  const photos = await listTestPhotos(values.photos!);
+  const crop = Number(values.crop);
+  process.stderr.write(`building test sets from ${photos.length} photos (${crop}×${crop} crops)…\n`);
+  const samples = await buildTestSets(photos, { crop, margin: 48 });
+  const fingerprint = setsFingerprint(samples);
+  const outFile = values.out ?? path.join(values.models!, 'eval.json');
+  const previous = (await fs.readFile(outFile, 'utf8').then(JSON.parse).catch(() => null)) as EvalReport | null;
+
+  const report: EvalReport = {
+    created: new Date().toISOString(),
+    photos: photos.length,
+    crop,
+    fingerprint,
+    samples: Object.fromEntries((['linear', 'shake', 'none'] as BlurRecipe[]).map((r) => [r, samples.filter((s) => s.recipe === r).length])),
+    methods: {},
+    motion: null,
+    secondsPerMegapixel: {},
+  };
+
+  const blurry = emptyScores();
+  for (const s of samples) addScore(blurry, s, s.blurry, null);
+  report.methods['blurry input'] = blurry;
+  const blurryPsnr = new Map(samples.map((s) => [s.id, psnr(s.blurry, s.sharp)]));
+
+  for (const [file, label] of [
+    ['deblur.onnx', 'G fast'],
+    ['deblur-fine.onnx', 'G fine'],
+  ] as const) {
+    const modelPath = path.join(values.models!, file);
+    if (!(await exists(modelPath))) {
+      process.stderr.write(`${file}: not present, skipped\n`);
+      continue;
+    }
+    const session = await openSession(modelPath, { role: 'deblur' });
+    const scores = emptyScores();
+    let seconds = 0;
+    let pixels = 0;
+    for (const [i, s] of samples.entries()) {
+      const { out, seconds: sec } = await deblurFloat(session, s.blurry);
+      seconds += sec;
+      pixels += s.blurry.width * s.blurry.height;
+      addScore(scores, s, out, blurryPsnr.get(s.id)!);
+      if (i % 10 === 0) process.stderr.write(`${label}: ${i + 1}/${samples.length}\r`);
+    }
+    report.methods[label] = scores;
+    report.secondsPerMegapixel[label] = seconds / (pixels / 1e6);
+    process.stderr.write(`${label}: done                \n`);
+  }
+
+  const motionPath = path.join(values.models!, 'motion.onnx');
+  if (await exists(motionPath)) {
+    const session = await openSession(motionPath, { role: 'motion' });
+    const epe: Record<string, { sum: number; n: number }> = {};
+    for (const s of samples) {
+      if (s.recipe === 'shake') continue;
+      if (s.maxHalfExtentPx > 20) continue; // the target: blur up to 40 px in all
+      const pred = await motionFloat(session, s.blurry);
+      const e = (epe[s.recipe] ??= { sum: 0, n: 0 });
+      e.sum += endPointError(pred, s.motionPx);
+      e.n++;
+    }
+    report.motion = Object.fromEntries(Object.entries(epe).map(([k, v]) => [k, v.sum / v.n]));
+  }
+
+  const peerCrops = Number(values['peer-crops']);
+  if (values.peer) {
+    const { maximDeblur } = await import('../peer/maxim.ts');
+    const scores = emptyScores();
+    const chosen = peerCrops > 0 ? pickPerRecipe(samples, peerCrops) : samples;
+    let seconds = 0;
+    for (const [i, s] of chosen.entries()) {
+      const t = performance.now();
+      const out = await maximDeblur(s.blurry);
+      seconds += (performance.now() - t) / 1000;
+      addScore(scores, s, out, blurryPsnr.get(s.id)!);
+      process.stderr.write(`MAXIM: ${i + 1}/${chosen.length} (${(seconds / (i + 1)).toFixed(1)} s per crop)\r`);
+    }
+    scores.subset = chosen.length < samples.length ? chosen.map((s) => s.id) : undefined;
+    report.methods['MAXIM (peer)'] = scores;
+    report.secondsPerMegapixel['MAXIM (peer)'] = seconds / ((chosen.length * crop * crop) / 1e6);
+  } else if (previous?.fingerprint === fingerprint && previous.methods['MAXIM (peer)']) {
+    report.methods['MAXIM (peer)'] = previous.methods['MAXIM (peer)'];
+    report.secondsPerMegapixel['MAXIM (peer)'] = previous.secondsPerMegapixel['MAXIM (peer)'];
+    report.peerFrom = previous.created;
+  }
+
+  await closeSessions();
+  process.stdout.write(formatReport(report) + '\n');
+  await writeFileAtomic(outFile, JSON.stringify(report, null, 1) + '\n');
+  process.stderr.write(`wrote ${path.relative(process.cwd(), outFile)}\n`);
+}
+
+function pickPerRecipe(samples: TestSample[], n: number): TestSample[] {
+  const out: TestSample[] = [];
+  for (const r of ['linear', 'shake', 'none']) out.push(...samples.filter((s) => s.recipe === r).slice(0, n));
+  return out;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+main().catch((err) => {
+  process.stderr.write(`eval: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,66 @@
+/** The eval table: one row per method, PSNR/SSIM per set, plus the per-bin gains, M's error and speed. */
+export interface MethodScores {
+  /** Sums per recipe (divide by count). */
+  psnr: Record<string, number>;
+  ssim: Record<string, number>;
+  count: Record<string, number>;
+  /** PSNR gain over the blurry input by the sample's largest half-extent. */
+  binGain: Record<string, { sum: number; n: number }>;
+  /** The crop ids a method ran on when it ran on a subset (the slow peer). */
+  subset?: string[];
+}
+
+export interface EvalReport {
+  created: string;
+  photos: number;
+  crop: number;
+  fingerprint: string;
+  samples: Record<string, number>;
+  methods: Record<string, MethodScores>;
+  /** Mean end-point error of M in px per set (blur up to 20 px half-extent). */
+  motion: Record<string, number> | null;
+  secondsPerMegapixel: Record<string, number>;
+  /** When the peer's numbers were reused from an earlier run on identical crops. */
+  peerFrom?: string;
+}
+
+const SETS = ['linear', 'shake', 'none'];
+const BINS = ['<5 px', '5-10 px', '10-20 px', '>=20 px'];
+
+export function formatReport(r: EvalReport): string {
+  const lines: string[] = [];
+  lines.push(`Held-out synthetic sets: ${r.photos} test photos, ${r.crop}×${r.crop} crops (${SETS.map((s) => `${s} ${r.samples[s]}`).join(', ')})`);
+  lines.push('');
+  lines.push(`| method | ${SETS.map((s) => `${s} PSNR / SSIM`).join(' | ')} | s/MP |`);
+  lines.push(`|---|${SETS.map(() => '---').join('|')}|---|`);
+  const base = r.methods['blurry input'];
+  for (const [name, m] of Object.entries(r.methods)) {
+    const cells = SETS.map((s) => {
+      if (!m.count[s]) return '–';
+      const p = m.psnr[s] / m.count[s];
+      const gain = name !== 'blurry input' && base?.count[s] ? ` (${signed(p - base.psnr[s] / base.count[s])})` : '';
+      return `${p.toFixed(2)} / ${(m.ssim[s] / m.count[s]).toFixed(4)}${gain}`;
+    });
+    const speed = r.secondsPerMegapixel[name];
+    const note = m.subset ? ` (${m.subset.length} crops)` : '';
+    lines.push(`| ${name}${note} | ${cells.join(' | ')} | ${speed === undefined ? '–' : speed.toFixed(2)} |`);
+  }
+  lines.push('');
+  lines.push(`PSNR gain over the blurry input by largest blur half-extent (linear + shake):`);
+  lines.push(`| method | ${BINS.join(' | ')} |`);
+  lines.push(`|---|${BINS.map(() => '---').join('|')}|`);
+  for (const [name, m] of Object.entries(r.methods)) {
+    if (name === 'blurry input') continue;
+    lines.push(`| ${name} | ${BINS.map((b) => (m.binGain[b]?.n ? `${signed(m.binGain[b].sum / m.binGain[b].n)} (${m.binGain[b].n})` : '–')).join(' | ')} |`);
+  }
+  if (r.motion) {
+    lines.push('');
+    lines.push(`M end-point error, px (blur up to 40 px in all): ${Object.entries(r.motion).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+  }
+  if (r.peerFrom) lines.push(`(MAXIM numbers from the run of ${r.peerFrom} on identical crops)`);
+  return lines.join('\n');
+}
+
+function signed(v: number): string {
+  return `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
+}
