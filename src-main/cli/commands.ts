@@ -1,1 +1,4 @@
-export const commands: Record<string, never> = {};
+import type { Command } from './command.ts';
+import { info } from './info.ts';
+
+export const commands: Record<string, Command> = { info };

@@ -26,7 +26,7 @@ export function detectTrainingBackend(): Promise<TrainingBackendInfo> {
         await import(pkg);
         return { name, notes };
       } catch (err) {
-        notes.push(`${pkg} not available (${firstLine(err)})`);
+        notes.push(`${pkg} ${(err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' ? 'not installed' : `failed to load (${firstLine(err)})`}`);
       }
     }
     return { name: 'wasm', notes };

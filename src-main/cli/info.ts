@@ -1,0 +1,33 @@
+import { parseArgs } from 'node:util';
+import { engineInfo } from '../engine/system-info.ts';
+import { baseModelsDir, userDataDir } from '../engine/paths.ts';
+import { ModelRegistry } from '../engine/models/index.ts';
+import { personalModelsDir } from '../engine/studio/locations.ts';
+import { EXIT } from './exit-codes.ts';
+import type { Command } from './command.ts';
+
+export const info: Command = {
+  summary: 'versions, execution providers, training backend, installed models',
+  usage: '[--json]',
+  async run(args) {
+    const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
+    const sys = await engineInfo();
+    const registry = new ModelRegistry(baseModelsDir(), personalModelsDir(userDataDir()));
+    const models = (await registry.list()).map((m) => ({ id: m.id, kind: m.kind, name: m.name, ok: m.ok, error: m.error, selected: m.selected }));
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ ...sys, models }, null, 2) + '\n');
+      return EXIT.ok;
+    }
+    const lines = [
+      `NeurMAP Studio ${sys.app}`,
+      ...Object.entries(sys.versions).map(([k, v]) => `  ${k.padEnd(12)} ${v}`),
+      `platform       ${sys.platform}, ${sys.threads} threads`,
+      `inference      ONNX Runtime providers available: ${sys.executionProviders.available.join(', ')}; tried in order: ${sys.executionProviders.tryOrder.join(' → ')}`,
+      `training       tfjs backend: ${sys.trainingBackend.name}${sys.trainingBackend.notes.length ? ` (${sys.trainingBackend.notes.join('; ')})` : ''}`,
+      `models         ${models.length === 0 ? `none installed in ${baseModelsDir()}` : ''}`,
+      ...models.map((m) => `  ${m.selected ? '*' : ' '} ${m.id.padEnd(20)} ${m.kind.padEnd(7)} ${m.ok ? m.name : `unusable: ${m.error}`}`),
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+    return EXIT.ok;
+  },
+};
