@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import { engineInfo } from '../engine/system-info.ts';
-import { baseModelsDir, userDataDir } from '../engine/paths.ts';
-import { ModelRegistry } from '../engine/models/index.ts';
-import { personalModelsDir } from '../engine/studio/locations.ts';
+import { baseModelsDir } from '../engine/paths.ts';
+import { createModelRegistry } from '../engine/studio/locations.ts';
 import { EXIT } from './exit-codes.ts';
 import type { Command } from './command.ts';
 
@@ -12,7 +11,7 @@ export const info: Command = {
   async run(args) {
     const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
     const sys = await engineInfo();
-    const registry = new ModelRegistry(baseModelsDir(), personalModelsDir(userDataDir()));
+    const registry = createModelRegistry();
     const models = (await registry.list()).map((m) => ({ id: m.id, kind: m.kind, name: m.name, ok: m.ok, error: m.error, selected: m.selected }));
     if (values.json) {
       process.stdout.write(JSON.stringify({ ...sys, models }, null, 2) + '\n');
@@ -24,7 +23,7 @@ export const info: Command = {
       `platform       ${sys.platform}, ${sys.threads} threads`,
       `inference      ONNX Runtime providers available: ${sys.executionProviders.available.join(', ')}; tried in order: ${sys.executionProviders.tryOrder.join(' → ')}`,
       `training       tfjs backend: ${sys.trainingBackend.name}${sys.trainingBackend.notes.length ? ` (${sys.trainingBackend.notes.join('; ')})` : ''}`,
-      `models         ${models.length === 0 ? `none installed in ${baseModelsDir()}` : ''}`,
+      `models         ${models.length === 0 ? `none installed in ${baseModelsDir()}` : `${models.length} installed (* = selected for deblurring)`}`,
       ...models.map((m) => `  ${m.selected ? '*' : ' '} ${m.id.padEnd(20)} ${m.kind.padEnd(7)} ${m.ok ? m.name : `unusable: ${m.error}`}`),
     ];
     process.stdout.write(lines.join('\n') + '\n');

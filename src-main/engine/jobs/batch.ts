@@ -4,15 +4,15 @@ import path from 'node:path';
 import { BatchManifest } from './batch-manifest.ts';
 import { EtaEstimator } from './eta.ts';
 import { scanPhotoFolder } from './scan-folder.ts';
-
-export type OutputFormat = 'jpeg' | 'png' | 'tiff' | 'webp';
-const EXTENSION: Record<OutputFormat, string> = { jpeg: '.jpg', png: '.png', tiff: '.tif', webp: '.webp' };
+import { outputExtension } from './output-format.ts';
+import { failureLine } from './failure-line.ts';
+import type { ExportFormat } from '../image/index.ts';
 
 export interface BatchSettings {
   inputDir: string;
   outputDir: string;
   recursive: boolean;
-  format: OutputFormat;
+  format: ExportFormat;
   /** JPEG/WebP quality 1–100. */
   quality: number;
   /** Appended to each output's base name, e.g. "-deblurred". */
@@ -63,7 +63,7 @@ const FATAL_OUTPUT_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'not-writable',
 
 export function outputPathFor(settings: BatchSettings, rel: string): string {
   const parsed = path.parse(rel);
-  return path.join(settings.outputDir, parsed.dir, `${parsed.name}${settings.suffix}${EXTENSION[settings.format]}`);
+  return path.join(settings.outputDir, parsed.dir, `${parsed.name}${settings.suffix}${outputExtension(settings.format)}`);
 }
 
 export function settingsKey(settings: BatchSettings): string {
@@ -154,7 +154,7 @@ export async function runBatch(
         summary.cancelled = true;
         break;
       }
-      const message = errorLine(err);
+      const message = failureLine(rel, err);
       if (isFatalOutputError(err)) {
         summary.stoppedBy = `${rel}: ${message}`;
         summary.failed.push({ file: rel, error: message });
@@ -176,10 +176,6 @@ function isFatalOutputError(err: unknown): boolean {
     if (e.code && FATAL_OUTPUT_CODES.has(e.code)) return true;
   }
   return false;
-}
-
-function errorLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }
 
 async function exists(p: string): Promise<boolean> {

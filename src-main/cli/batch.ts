@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runBatch, type BatchSettings } from '../engine/jobs/batch.ts';
+import { deblurPhotoFile } from '../engine/jobs/deblur-photo.ts';
+import { chooseModels, NoModelError } from '../engine/jobs/model-choice.ts';
+import { closeSessions } from '../engine/infer/session.ts';
+import { createModelRegistry } from '../engine/studio/locations.ts';
+import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
+import { bitDepthOption, errorLine, formatOption, numberOption } from './options.ts';
+import { ProgressBar } from './progress-bar.ts';
+import type { Command } from './command.ts';
+
+export const batch: Command = {
+  summary: 'deblur a whole folder (resumable: run the same command again after a cancel or crash)',
+  usage:
+    '<in-dir> --out DIR [--recursive] [--format jpeg|png|tiff|webp] [--quality 1..100] [--bit-depth 8|16] [--suffix S] [--skip-existing] [--strength 0..2] [--protect-sharp] [--model ID|FILE.onnx]',
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        out: { type: 'string', short: 'o' },
+        recursive: { type: 'boolean', short: 'r', default: false },
+        format: { type: 'string' },
+        quality: { type: 'string' },
+        'bit-depth': { type: 'string' },
+        suffix: { type: 'string', default: '' },
+        'skip-existing': { type: 'boolean', default: false },
+        strength: { type: 'string' },
+        'protect-sharp': { type: 'boolean', default: false },
+        model: { type: 'string' },
+      },
+    });
+    if (positionals.length !== 1) throw new UsageError('give exactly one input folder');
+    if (!values.out) throw new UsageError('--out DIR is required');
+    const models = await chooseModels(createModelRegistry(), values.model).catch((err) => {
+      throw err instanceof NoModelError ? new CannotRunError(err.message) : err;
+    });
+    const strength = numberOption('strength', values.strength, 1, 0, 2);
+    const bitDepth = bitDepthOption(values['bit-depth']);
+    const settings: BatchSettings = {
+      inputDir: path.resolve(positionals[0]),
+      outputDir: path.resolve(values.out),
+      recursive: values.recursive!,
+      format: formatOption(values.format) ?? 'jpeg',
+      quality: numberOption('quality', values.quality, 92, 1, 100),
+      suffix: values.suffix!,
+      skipExisting: values['skip-existing']!,
+      processing: { model: models.deblurId, strength, protectSharp: values['protect-sharp'], bitDepth },
+    };
+    const controller = new AbortController();
+    const onSigint = () => {
+      process.stderr.write('\ncancelling after the current file… (run the same command again to resume)\n');
+      controller.abort();
+    };
+    process.once('SIGINT', onSigint);
+    const bar = new ProgressBar();
+    try {
+      const summary = await runBatch(
+        settings,
+        (input, output, ctx) =>
+          deblurPhotoFile(models, input, output, {
+            strength,
+            protectSharp: values['protect-sharp']!,
+            format: settings.format,
+            quality: settings.quality,
+            bitDepth,
+            overwrite: ctx.overwrite,
+            signal: ctx.signal,
+            onFraction: ctx.onFraction,
+          }).then(() => undefined),
+        {
+          signal: controller.signal,
+          onProgress: (p) => {
+            const label = `${p.index + 1}/${p.total} ${p.file}`;
+            if (p.status === 'running') bar.update((p.index + p.fileFraction) / Math.max(1, p.total), label, p.etaSeconds);
+            else if (p.status === 'failed') bar.log(`failed  ${p.error}`);
+            else bar.log(`${p.status.padEnd(7)} ${p.file}`);
+          },
+        },
+      ).catch((err) => {
+        throw new CannotRunError(errorLine(err));
+      });
+      bar.done();
+      const line = `${summary.done} done, ${summary.skipped} skipped, ${summary.failed.length} failed of ${summary.total}`;
+      process.stderr.write(`${summary.cancelled ? 'cancelled: ' : ''}${line}\n`);
+      for (const f of summary.failed) process.stderr.write(`  ${f.error}\n`);
+      if (summary.stoppedBy) {
+        process.stderr.write(`stopped: ${summary.stoppedBy}\n`);
+        return EXIT.cannotRun;
+      }
+      return summary.failed.length > 0 ? EXIT.someFailed : EXIT.ok;
+    } finally {
+      process.off('SIGINT', onSigint);
+      await closeSessions();
+    }
+  },
+};

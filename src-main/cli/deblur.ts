@@ -1,0 +1,80 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { chooseModels, NoModelError } from '../engine/jobs/model-choice.ts';
+import { deblurPhotoFile } from '../engine/jobs/deblur-photo.ts';
+import { formatForSource, outputExtension } from '../engine/jobs/output-format.ts';
+import { createModelRegistry } from '../engine/studio/locations.ts';
+import { closeSessions } from '../engine/infer/session.ts';
+import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
+import { bitDepthOption, failureLine, formatOption, numberOption } from './options.ts';
+import { ProgressBar } from './progress-bar.ts';
+import type { Command } from './command.ts';
+
+export const deblur: Command = {
+  summary: 'remove motion blur from photos',
+  usage:
+    '<files…> --out DIR [--strength 0..2] [--model ID|FILE.onnx] [--format jpeg|png|tiff|webp] [--quality 1..100] [--bit-depth 8|16] [--suffix S] [--protect-sharp] [--overwrite]',
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        out: { type: 'string', short: 'o' },
+        strength: { type: 'string' },
+        model: { type: 'string' },
+        format: { type: 'string' },
+        quality: { type: 'string' },
+        'bit-depth': { type: 'string' },
+        suffix: { type: 'string', default: '' },
+        'protect-sharp': { type: 'boolean', default: false },
+        overwrite: { type: 'boolean', default: false },
+      },
+    });
+    if (positionals.length === 0) throw new UsageError('no input files');
+    if (!values.out) throw new UsageError('--out DIR is required');
+    const strength = numberOption('strength', values.strength, 1, 0, 2);
+    const quality = numberOption('quality', values.quality, 92, 1, 100);
+    const format = formatOption(values.format);
+    const bitDepth = bitDepthOption(values['bit-depth']);
+    const outDir = path.resolve(values.out);
+    await fs.mkdir(outDir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new CannotRunError(`output folder ${outDir} cannot be created (${err.code ?? err.message})`);
+    });
+    await fs.access(outDir, fs.constants.W_OK).catch(() => {
+      throw new CannotRunError(`output folder ${outDir} is not writable`);
+    });
+    const models = await chooseModels(createModelRegistry(), values.model).catch((err) => {
+      throw err instanceof NoModelError ? new CannotRunError(err.message) : err;
+    });
+
+    const bar = new ProgressBar();
+    let failed = 0;
+    try {
+      for (const [i, file] of positionals.entries()) {
+        const fmt = format ?? formatForSource(file);
+        const output = path.join(outDir, `${path.parse(file).name}${values.suffix}${outputExtension(fmt)}`);
+        const started = performance.now();
+        try {
+          await deblurPhotoFile(models, path.resolve(file), output, {
+            strength,
+            protectSharp: values['protect-sharp']!,
+            format: fmt,
+            quality,
+            bitDepth,
+            overwrite: values.overwrite!,
+            onFraction: (f) => bar.update((i + f) / positionals.length, path.basename(file)),
+          });
+          bar.log(`${file} → ${output} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+        } catch (err) {
+          failed++;
+          bar.log(failureLine(file, err));
+        }
+      }
+    } finally {
+      bar.done();
+      await closeSessions();
+    }
+    return failed === 0 ? EXIT.ok : EXIT.someFailed;
+  },
+};
