@@ -1,0 +1,113 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { runCli, tinyModelsDir, tempDir } from '../helpers/cli.ts';
+import { writeBadInputs, writeTestPhoto } from '../helpers/photos.ts';
+
+let models: string;
+let work: string;
+let env: Record<string, string>;
+
+before(async () => {
+  models = await tinyModelsDir();
+  work = await tempDir();
+  env = { NEURMAP_MODELS_DIR: models, NEURMAP_USER_DATA: path.join(work, 'user') };
+});
+
+test('without a command it prints usage and exits 2', async () => {
+  const r = await runCli([], env);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /usage: neurmap <command>/);
+});
+
+test('an unknown command or option is a usage error (exit 2)', async () => {
+  assert.equal((await runCli(['frobnicate'], env)).code, 2);
+  const r = await runCli(['deblur', 'x.jpg', '--out', work, '--strength', '5'], env);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--strength must be a number from 0 to 2/);
+});
+
+test('info reports versions, execution providers and the training backend', async () => {
+  const r = await runCli(['info', '--json'], env);
+  assert.equal(r.code, 0);
+  const info = JSON.parse(r.stdout);
+  assert.ok(info.versions.onnxruntime && info.versions.sharp);
+  assert.ok(info.executionProviders.available.includes('cpu'));
+  assert.equal(info.trainingBackend.name, 'wasm');
+  assert.deepEqual(info.models.map((m: { id: string }) => m.id).sort(), ['fast', 'motion']);
+});
+
+test('deblur with no model installed says so, exits 3 and writes nothing', async () => {
+  const empty = await tempDir('neurmap-nomodels-');
+  const out = path.join(work, 'out-nomodel');
+  const photo = await writeTestPhoto(path.join(work, 'in', 'a.jpg'));
+  const r = await runCli(['deblur', photo, '--out', out], { ...env, NEURMAP_MODELS_DIR: empty });
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /no deblur model is installed/);
+  assert.deepEqual(await fs.readdir(out).catch(() => []), []);
+});
+
+test('deblur writes the output with the camera EXIF kept and the original untouched', async () => {
+  const photo = await writeTestPhoto(path.join(work, 'in', 'b.jpg'));
+  const before = await fs.readFile(photo);
+  const out = path.join(work, 'out-ok');
+  const r = await runCli(['deblur', photo, '--out', out, '--strength', '0.7'], env);
+  assert.equal(r.code, 0, r.stderr);
+  const meta = await sharp(path.join(out, 'b.jpg')).metadata();
+  assert.equal(meta.width, 96);
+  assert.ok(meta.exif && meta.exif.includes(Buffer.from('TestCam')));
+  assert.deepEqual(await fs.readFile(photo), before);
+});
+
+test('each bad input gets one clear line, the others are still processed, and the exit code is 1', async () => {
+  const bad = await writeBadInputs(path.join(work, 'bad'));
+  const good = await writeTestPhoto(path.join(work, 'bad', 'good.jpg'));
+  const missing = path.join(work, 'bad', 'missing.jpg');
+  const out = path.join(work, 'out-bad');
+  const r = await runCli(['deblur', bad.truncated, bad.empty, bad.text, bad.tiny, missing, good, '--out', out], env);
+  assert.equal(r.code, 1);
+  const lines = r.stderr.trim().split('\n');
+  const lineFor = (name: string) => lines.filter((l) => l.includes(name));
+  assert.match(lineFor('truncated.jpg')[0], /truncated|corrupt/);
+  assert.match(lineFor('empty.jpg')[0], /empty|0 bytes|zero/i);
+  assert.match(lineFor('notes.jpg')[0], /not an image/);
+  assert.match(lineFor('one-pixel.png')[0], /too small|at least/);
+  assert.match(lineFor('missing.jpg')[0], /does not exist/);
+  for (const name of ['truncated.jpg', 'empty.jpg', 'notes.jpg', 'one-pixel.png', 'missing.jpg']) assert.equal(lineFor(name).length, 1, name);
+  assert.deepEqual(await fs.readdir(out), ['good.jpg']);
+});
+
+test('an output folder that cannot be written stops the command before any work (exit 3)', async () => {
+  const photo = await writeTestPhoto(path.join(work, 'in', 'c.jpg'));
+  const blocker = path.join(work, 'a-file');
+  await fs.writeFile(blocker, 'x');
+  const r = await runCli(['deblur', photo, '--out', path.join(blocker, 'out')], env);
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /output folder .* cannot be created/);
+});
+
+test('an output that exists is refused unless --overwrite is given', async () => {
+  const photo = await writeTestPhoto(path.join(work, 'in', 'd.jpg'));
+  const out = path.join(work, 'out-exists');
+  assert.equal((await runCli(['deblur', photo, '--out', out], env)).code, 0);
+  const again = await runCli(['deblur', photo, '--out', out], env);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /exists/);
+  assert.equal((await runCli(['deblur', photo, '--out', out, '--overwrite'], env)).code, 0);
+});
+
+test('motion writes a heat map and prints the quiver grid and blur score as JSON', async () => {
+  const photo = await writeTestPhoto(path.join(work, 'in', 'e.jpg'), { width: 120, height: 80 });
+  const heat = path.join(work, 'heat.png');
+  const r = await runCli(['motion', photo, '--out', heat, '--json'], env);
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(r.stdout);
+  // The tiny motion network outputs a constant (0.2, 0.1) in units of 20 px: (4, 2) px everywhere.
+  assert.ok(Math.abs(res.blurScore - Math.hypot(4, 2)) < 0.05, `score ${res.blurScore}`);
+  const cell = res.grid.cells[0];
+  assert.ok(Math.abs(cell.u - 4) < 0.05 && Math.abs(cell.v - 2) < 0.05);
+  const meta = await sharp(heat).metadata();
+  assert.deepEqual([meta.width, meta.height, meta.format], [120, 80, 'png']);
+});
