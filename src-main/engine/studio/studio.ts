@@ -1,0 +1,421 @@
+/**
+ * The engine's face for the app: the StudioApi that Electron's IPC handlers and the local bridge forward to
+ * (after validating arguments and path grants). Plain Node; never imports electron.
+ */
+import path from 'node:path';
+import fs from 'node:fs/promises';
+import { z } from 'zod';
+import type {
+  AdaptRequest,
+  Asset,
+  BatchRequest,
+  DeblurResult as ApiDeblurResult,
+  ExportRequest,
+  FolderPhoto,
+  ImageInfo,
+  JobEvent,
+  MotionResult as ApiMotionResult,
+  ModelSummary,
+  Settings,
+  StudioApi,
+  SystemInfo,
+} from '../../ipc/contract.ts';
+import { decodeImage, exportImage, type DecodedPhoto } from '../image/index.ts';
+import { deblurRaster, type DeblurResult } from '../infer/deblur.ts';
+import { estimateMotion, heatMap, rasterToPng, type MotionResult } from '../infer/motion.ts';
+import { closeSessions, openSession, type ModelSession } from '../infer/session.ts';
+import { applyStrength } from '../infer/strength.ts';
+import { isProviderName, type ProviderName } from '../infer/providers.ts';
+import { runBatch, validateBatchFolders } from '../jobs/batch.ts';
+import { deblurPhotoFile } from '../jobs/deblur-photo.ts';
+import { chooseModels } from '../jobs/model-choice.ts';
+import { scanPhotoFolder } from '../jobs/scan-folder.ts';
+import type { ModelRegistry } from '../models/index.ts';
+import { engineInfo } from '../system-info.ts';
+import { JobRunner } from './job-runner.ts';
+import { JsonStore } from './json-store.ts';
+import { createModelRegistry } from './locations.ts';
+import { downscaleRaster, PREVIEW_MAX_SIDE, rasterPreview, resultPreview, THUMBNAIL_MAX_SIDE } from './previews.ts';
+import { AdaptJobs } from './adapt-jobs.ts';
+
+export interface StudioOptions {
+  userDataDir: string;
+  modelsDir: string;
+  /** Turns an asset path ("preview/<id>") into a URL the shell serves. */
+  assetUrl: (assetPath: string) => string;
+}
+
+const SettingsSchema = z.object({
+  executionProvider: z.enum(['auto', 'cuda', 'dml', 'coreml', 'cpu']).default('auto'),
+  threads: z.number().int().min(0).max(256).default(0),
+  tileSize: z.number().int().min(128).max(2048).default(512),
+});
+const RecentSchema = z.array(z.string()).max(50);
+const RECENT_MAX = 10;
+/** Open photos kept in memory; older ones are closed (their results too). */
+const OPEN_IMAGES_MAX = 4;
+const FOLDER_SCORE_SIDE = 768;
+
+interface OpenImage {
+  info: ImageInfo;
+  photo: DecodedPhoto;
+  motion: MotionResult | null;
+}
+
+interface StoredResult {
+  imageId: string;
+  result: DeblurResult;
+}
+
+export class Studio implements StudioApi {
+  private readonly registry: ModelRegistry;
+  private readonly jobs = new JobRunner();
+  private readonly settingsStore: JsonStore<Settings>;
+  private readonly recentStore: JsonStore<string[]>;
+  private readonly images = new Map<string, OpenImage>();
+  private readonly results = new Map<string, StoredResult>();
+  /** Asset path → bytes, or a producer for assets made on first request (thumbnails). */
+  private readonly assets = new Map<string, Asset | (() => Promise<Asset>)>();
+  private readonly folderScores = new Map<string, { mtimeMs: number; score: number }>();
+  private readonly adapt: AdaptJobs;
+
+  constructor(private readonly opts: StudioOptions) {
+    this.registry = createModelRegistry(opts.userDataDir, opts.modelsDir);
+    this.settingsStore = new JsonStore(path.join(opts.userDataDir, 'settings.json'), (raw) => SettingsSchema.parse(raw), () => SettingsSchema.parse({}));
+    this.recentStore = new JsonStore(path.join(opts.userDataDir, 'recent.json'), (raw) => RecentSchema.parse(raw), () => []);
+    this.adapt = new AdaptJobs(this.registry, this.jobs, opts.userDataDir);
+  }
+
+  // ---- system ----
+
+  async systemInfo(): Promise<SystemInfo> {
+    const [info, settings] = await Promise.all([engineInfo(), this.settingsStore.read()]);
+    let active = 'no model installed';
+    let skipped: Array<{ name: string; reason: string }> = [];
+    const session = await this.deblurSession().catch(() => null);
+    if (session) {
+      active = session.provider.toUpperCase();
+      skipped = session.attempts.filter((a) => !a.ok).map((a) => ({ name: a.provider, reason: a.reason ?? 'failed' }));
+    }
+    return {
+      appVersion: info.app,
+      versions: info.versions,
+      executionProvider: { active, available: info.executionProviders.available, skipped },
+      trainingBackend: info.trainingBackend,
+      threads: settings.threads || info.threads,
+      platform: info.platform,
+      settings,
+      shell: process.versions.electron ? 'electron' : 'browser',
+    };
+  }
+
+  async updateSettings(patch: Partial<Settings>): Promise<Settings> {
+    const next = SettingsSchema.parse({ ...(await this.settingsStore.read()), ...patch });
+    await this.settingsStore.write(next);
+    await closeSessions(); // the next run opens sessions with the new provider and threads
+    return next;
+  }
+
+  async recentFiles(): Promise<string[]> {
+    const list = await this.recentStore.read();
+    const present = await Promise.all(list.map((p) => fs.access(p).then(() => p, () => null)));
+    return present.filter((p): p is string => p !== null);
+  }
+
+  // ---- photos ----
+
+  async openImage(file: string): Promise<ImageInfo> {
+    const photo = await decodeImage(file);
+    const id = this.jobs.newId();
+    const preview = await rasterPreview(photo.raster);
+    const info: ImageInfo = {
+      id,
+      path: file,
+      name: path.basename(file),
+      width: photo.raster.width,
+      height: photo.raster.height,
+      format: photo.source.format,
+      bitDepth: photo.raster.depth,
+      exif: photo.metadata.summary,
+      previewUrl: this.addAsset(`preview/${id}.jpg`, { mime: 'image/jpeg', bytes: preview.bytes }),
+      previewWidth: preview.width,
+      previewHeight: preview.height,
+    };
+    this.images.set(id, { info, photo, motion: null });
+    await this.evictOldImages();
+    const recent = [file, ...(await this.recentStore.read()).filter((p) => p !== file)].slice(0, RECENT_MAX);
+    await this.recentStore.write(recent);
+    return info;
+  }
+
+  async closeImage(id: string): Promise<void> {
+    this.images.delete(id);
+    this.dropAssets(`preview/${id}`);
+    this.dropAssets(`heatmap/${id}`);
+    for (const [rid, r] of this.results) {
+      if (r.imageId === id) {
+        this.results.delete(rid);
+        this.dropAssets(`result/${rid}`);
+      }
+    }
+  }
+
+  async listFolder(dir: string): Promise<FolderPhoto[]> {
+    const files = await scanPhotoFolder(dir, { recursive: false });
+    const motionModel = await chooseModels(this.registry).then((m) => m.motion).catch(() => null);
+    const out: FolderPhoto[] = [];
+    for (const rel of files) {
+      const file = path.join(dir, rel);
+      const thumb = `thumb/${this.jobs.newId()}.jpg`;
+      this.assets.set(thumb, async () => {
+        const photo = await decodeImage(file);
+        return { mime: 'image/jpeg', bytes: (await rasterPreview(photo.raster, THUMBNAIL_MAX_SIDE)).bytes };
+      });
+      const blurScore = motionModel ? await this.folderBlurScore(file, motionModel).catch(() => undefined) : undefined;
+      out.push({ path: file, name: rel, thumbnailUrl: this.opts.assetUrl(thumb), ...(blurScore === undefined ? {} : { blurScore }) });
+    }
+    return out;
+  }
+
+  async deblur(id: string, jobId: string): Promise<ApiDeblurResult> {
+    const img = this.image(id);
+    const models = await chooseModels(this.registry);
+    const session = await this.session(models.deblur, 'deblur');
+    const settings = await this.settingsStore.read();
+    const result = await this.jobs.run(
+      jobId,
+      'deblur',
+      ({ signal, progress }) =>
+        deblurRaster(session, img.photo.raster, {
+          signal,
+          tileSize: settings.tileSize,
+          onProgress: (p) => progress({ fraction: p.fraction, message: `tile ${p.done} of ${p.total}`, etaSeconds: p.etaMs === null ? null : p.etaMs / 1000 }),
+        }),
+      (r) => ({ message: `deblurred in ${r.seconds.toFixed(1)} s on ${String(r.provider).toUpperCase()}` }),
+    );
+    const resultId = this.jobs.newId();
+    this.results.set(resultId, { imageId: id, result });
+    const preview = await resultPreview(result);
+    return {
+      id: resultId,
+      imageId: id,
+      modelId: models.deblurId,
+      previewUrl: this.addAsset(`result/${resultId}.jpg`, { mime: 'image/jpeg', bytes: preview.bytes }),
+      seconds: result.seconds,
+      provider: String(result.provider).toUpperCase(),
+    };
+  }
+
+  async estimateMotion(id: string, jobId: string): Promise<ApiMotionResult> {
+    const img = this.image(id);
+    const motion = await this.motionOf(img, jobId);
+    const heat = heatMap(motion.field, { maxSide: PREVIEW_MAX_SIDE });
+    return {
+      imageId: id,
+      grid: {
+        cols: motion.grid.cols,
+        rows: motion.grid.rows,
+        step: motion.grid.step,
+        vectors: motion.grid.cells.map((c) => [c.x, c.y, c.u, c.v] as [number, number, number, number]),
+      },
+      heatmapUrl: this.addAsset(`heatmap/${id}.png`, { mime: 'image/png', bytes: await rasterToPng(heat.raster) }),
+      scaleMaxPx: heat.maxPx,
+      blurScore: motion.blurScore,
+    };
+  }
+
+  async exportImage(req: ExportRequest): Promise<{ path: string }> {
+    const stored = this.results.get(req.resultId);
+    if (!stored) throw new Error('that result is no longer open: deblur the photo again');
+    const img = this.image(stored.imageId);
+    const motion = req.protectSharp ? await this.motionOf(img, this.jobs.newId()) : null;
+    const raster = applyStrength(img.photo.raster, stored.result, req.strength, { protect: motion ? { field: motion.field } : null });
+    const res = await exportImage(raster, img.photo.metadata, {
+      path: req.path,
+      format: req.format,
+      quality: req.quality,
+      bitDepth: req.bitDepth,
+      overwrite: req.overwrite,
+      sourcePath: img.info.path,
+    });
+    return { path: res.path };
+  }
+
+  // ---- jobs ----
+
+  async startBatch(req: BatchRequest): Promise<string> {
+    const models = await chooseModels(this.registry);
+    const settings = await this.settingsStore.read();
+    const jobId = this.jobs.newId();
+    const batchSettings = {
+      inputDir: req.inputDir,
+      outputDir: req.outputDir,
+      recursive: req.recursive,
+      format: req.format,
+      quality: req.quality,
+      suffix: req.suffix,
+      skipExisting: req.skipExisting,
+      processing: { model: models.deblurId, strength: req.strength, protectSharp: req.protectSharp },
+    };
+    // Checks that would fail every file fail the call itself, before a job id is handed out.
+    await validateBatchFolders(batchSettings);
+    void this.jobs
+      .run(
+        jobId,
+        'batch',
+        ({ signal, progress }) =>
+          runBatch(
+            batchSettings,
+            (input, output, ctx) =>
+              deblurPhotoFile(models, input, output, {
+                strength: req.strength,
+                protectSharp: req.protectSharp,
+                format: req.format,
+                quality: req.quality,
+                overwrite: ctx.overwrite,
+                tileSize: settings.tileSize,
+                signal: ctx.signal,
+                onFraction: ctx.onFraction,
+              }).then(() => undefined),
+            {
+              signal,
+              onProgress: (p) =>
+                progress({
+                  fraction: (p.index + p.fileFraction) / Math.max(1, p.total),
+                  message: `${p.done} done, ${p.skipped} skipped, ${p.failed} failed of ${p.total}`,
+                  etaSeconds: p.etaSeconds,
+                  file: { index: p.index, total: p.total, name: p.file, status: p.status, ...(p.error ? { error: p.error } : {}) },
+                }),
+            },
+          ),
+        (s) => ({
+          message: s.stoppedBy ? `stopped: ${s.stoppedBy}` : `${s.done} done, ${s.skipped} skipped, ${s.failed.length} failed of ${s.total}`,
+          result: s,
+        }),
+      )
+      .catch(() => undefined); // the job's own final event carries the error
+    return jobId;
+  }
+
+  startAdapt(req: AdaptRequest): Promise<string> {
+    return this.adapt.start(req);
+  }
+
+  finishAdapt(jobId: string, keep: boolean): Promise<void> {
+    return this.adapt.finish(jobId, keep);
+  }
+
+  async cancelJob(jobId: string): Promise<void> {
+    this.jobs.cancel(jobId);
+  }
+
+  onJobEvent(cb: (e: JobEvent) => void): () => void {
+    return this.jobs.onEvent(cb);
+  }
+
+  // ---- models ----
+
+  async listModels(): Promise<ModelSummary[]> {
+    return (await this.registry.list()).map((m) => ({
+      id: m.id,
+      name: m.name,
+      kind: m.origin,
+      task: m.kind,
+      selected: m.selected,
+      ...(m.card?.created ? { created: m.card.created } : {}),
+      ...(m.card?.baseModel ? { baseModel: String(m.card.baseModel) } : {}),
+      ...(m.card?.metrics ? { metrics: m.card.metrics as Record<string, number> } : {}),
+      ...(m.ok ? {} : { error: m.error ?? 'cannot be loaded' }),
+    }));
+  }
+
+  async selectModel(id: string): Promise<void> {
+    await this.registry.select(id);
+  }
+
+  async deleteModel(id: string): Promise<void> {
+    await this.registry.delete(id);
+  }
+
+  // ---- assets ----
+
+  async readAsset(assetPath: string): Promise<Asset | null> {
+    const a = this.assets.get(assetPath);
+    if (!a) return null;
+    if (typeof a !== 'function') return a;
+    const made = await a();
+    this.assets.set(assetPath, made);
+    return made;
+  }
+
+  async dispose(): Promise<void> {
+    this.jobs.cancelAll();
+    await this.adapt.dispose();
+    await closeSessions();
+  }
+
+  // ---- internals ----
+
+  private image(id: string): OpenImage {
+    const img = this.images.get(id);
+    if (!img) throw new Error('that photo is no longer open: open it again');
+    return img;
+  }
+
+  private addAsset(assetPath: string, asset: Asset): string {
+    this.assets.set(assetPath, asset);
+    return this.opts.assetUrl(assetPath);
+  }
+
+  private dropAssets(prefix: string): void {
+    for (const k of this.assets.keys()) if (k.startsWith(prefix)) this.assets.delete(k);
+  }
+
+  private async evictOldImages(): Promise<void> {
+    const ids = [...this.images.keys()];
+    for (const id of ids.slice(0, Math.max(0, ids.length - OPEN_IMAGES_MAX))) await this.closeImage(id);
+  }
+
+  private async session(file: string, role: 'deblur' | 'motion'): Promise<ModelSession> {
+    const s = await this.settingsStore.read();
+    const providers: ProviderName[] | undefined = s.executionProvider !== 'auto' && isProviderName(s.executionProvider) ? [s.executionProvider] : undefined;
+    return openSession(file, { role, providers, threads: s.threads || undefined });
+  }
+
+  private async deblurSession(): Promise<ModelSession> {
+    return this.session((await chooseModels(this.registry)).deblur, 'deblur');
+  }
+
+  private async motionOf(img: OpenImage, jobId: string): Promise<MotionResult> {
+    if (img.motion) return img.motion;
+    const models = await chooseModels(this.registry);
+    if (!models.motion) throw new Error('no motion model is installed');
+    const session = await this.session(models.motion, 'motion');
+    const settings = await this.settingsStore.read();
+    img.motion = await this.jobs.run(
+      jobId,
+      'motion',
+      ({ signal, progress }) =>
+        estimateMotion(session, img.photo.raster, {
+          signal,
+          tileSize: settings.tileSize,
+          onProgress: (p) => progress({ fraction: p.fraction, message: `tile ${p.done} of ${p.total}`, etaSeconds: p.etaMs === null ? null : p.etaMs / 1000 }),
+        }),
+      (m) => ({ message: `blur score ${m.blurScore.toFixed(1)} px` }),
+    );
+    return img.motion;
+  }
+
+  /** A photo's blur score from a downscaled copy, scaled back to the photo's pixels; cached by modification time. */
+  private async folderBlurScore(file: string, motionModel: string): Promise<number> {
+    const st = await fs.stat(file);
+    const hit = this.folderScores.get(file);
+    if (hit && hit.mtimeMs === st.mtimeMs) return hit.score;
+    const photo = await decodeImage(file);
+    const { raster, factor } = await downscaleRaster(photo.raster, FOLDER_SCORE_SIDE);
+    const { blurScore } = await estimateMotion(await this.session(motionModel, 'motion'), raster);
+    const score = blurScore * factor;
+    this.folderScores.set(file, { mtimeMs: st.mtimeMs, score });
+    return score;
+  }
+}

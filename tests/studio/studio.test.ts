@@ -1,0 +1,96 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { Studio } from '../../src-main/engine/studio/studio.ts';
+import type { JobEvent } from '../../src-main/ipc/contract.ts';
+import { tempDir, tinyModelsDir } from '../helpers/cli.ts';
+import { writeTestPhoto } from '../helpers/photos.ts';
+
+let studio: Studio;
+let work: string;
+const events: JobEvent[] = [];
+
+before(async () => {
+  work = await tempDir('neurmap-studio-');
+  studio = new Studio({ userDataDir: path.join(work, 'user'), modelsDir: await tinyModelsDir(), assetUrl: (p) => `asset:${p}` });
+  studio.onJobEvent((e) => events.push(e));
+});
+
+after(() => studio.dispose());
+
+test('opening a photo gives its size, EXIF summary and a preview served as an asset', async () => {
+  const file = await writeTestPhoto(path.join(work, 'a.jpg'), { width: 160, height: 120 });
+  const info = await studio.openImage(file);
+  assert.deepEqual([info.width, info.height, info.bitDepth, info.exif.make], [160, 120, 8, 'TestCam']);
+  const asset = await studio.readAsset(info.previewUrl.replace('asset:', ''));
+  assert.equal(asset?.mime, 'image/jpeg');
+  assert.deepEqual(await studio.recentFiles(), [file]);
+});
+
+test('an asset path that was never handed out is not served', async () => {
+  assert.equal(await studio.readAsset('preview/../../etc/passwd'), null);
+});
+
+test('deblur reports progress as job events and returns a result preview; export keeps EXIF and applies strength', async () => {
+  const file = await writeTestPhoto(path.join(work, 'b.jpg'), { width: 160, height: 120 });
+  const info = await studio.openImage(file);
+  const res = await studio.deblur(info.id, 'job-deblur-1');
+  assert.equal(res.provider, 'CPU');
+  const mine = events.filter((e) => e.jobId === 'job-deblur-1');
+  assert.equal(mine[0].state, 'running');
+  assert.equal(mine.at(-1)!.state, 'done');
+  const zero = path.join(work, 'zero.png');
+  await studio.exportImage({ resultId: res.id, strength: 0, protectSharp: false, format: 'png', quality: 90, bitDepth: 8, path: zero, overwrite: false });
+  const original = await sharp(file).raw().toBuffer();
+  assert.deepEqual(await sharp(zero).raw().toBuffer(), original, 'strength 0 exports the original pixels');
+  const full = path.join(work, 'full.jpg');
+  await studio.exportImage({ resultId: res.id, strength: 1, protectSharp: true, format: 'jpeg', quality: 90, bitDepth: 8, path: full, overwrite: false });
+  const meta = await sharp(full).metadata();
+  assert.ok(meta.exif?.includes(Buffer.from('TestCam')));
+});
+
+test('motion estimate gives the quiver grid in image pixels, a heat map and the blur score', async () => {
+  const file = await writeTestPhoto(path.join(work, 'c.jpg'), { width: 200, height: 100 });
+  const info = await studio.openImage(file);
+  const m = await studio.estimateMotion(info.id, 'job-motion-1');
+  const [x, y, u, v] = m.grid.vectors[0];
+  assert.ok(x > 0 && y > 0);
+  assert.ok(Math.abs(u - 4) < 0.05 && Math.abs(v - 2) < 0.05, `${u},${v}`);
+  assert.ok(Math.abs(m.blurScore - Math.hypot(4, 2)) < 0.05);
+  assert.equal((await studio.readAsset(m.heatmapUrl.replace('asset:', '')))?.mime, 'image/png');
+});
+
+test('a batch job runs in the background with per-file events and a summary', async () => {
+  const input = path.join(work, 'batch-in');
+  for (let i = 0; i < 3; i++) await writeTestPhoto(path.join(input, `p${i}.jpg`), { seed: i });
+  await fs.writeFile(path.join(input, 'bad.jpg'), 'nope');
+  const jobId = await studio.startBatch({ inputDir: input, outputDir: path.join(work, 'batch-out'), recursive: false, format: 'jpeg', quality: 80, suffix: '', skipExisting: false, strength: 1, protectSharp: false });
+  const final = await new Promise<JobEvent>((resolve) => {
+    const off = studio.onJobEvent((e) => e.jobId === jobId && e.state !== 'running' && (off(), resolve(e)));
+  });
+  assert.equal(final.state, 'done');
+  assert.match(final.message, /3 done, 0 skipped, 1 failed of 4/);
+  const fileEvents = events.filter((e) => e.jobId === jobId && e.file?.status === 'failed');
+  assert.match(fileEvents[0].file!.error!, /bad\.jpg: not an image/);
+});
+
+test('settings persist and the models list shows the base models', async () => {
+  const s = await studio.updateSettings({ tileSize: 256, executionProvider: 'cpu' });
+  assert.equal(s.tileSize, 256);
+  assert.equal((await studio.systemInfo()).settings.tileSize, 256);
+  const models = await studio.listModels();
+  assert.deepEqual(models.map((m) => [m.id, m.task, m.kind]), [['fast', 'deblur', 'base'], ['motion', 'motion', 'base']]);
+  assert.equal(models[0].selected, true);
+});
+
+test('listing a folder gives thumbnails and blur scores', async () => {
+  const list = await studio.listFolder(path.join(work, 'batch-in'));
+  assert.deepEqual(list.map((p) => p.name), ['bad.jpg', 'p0.jpg', 'p1.jpg', 'p2.jpg']);
+  assert.equal(list[0].blurScore, undefined, 'an unreadable photo has no score');
+  assert.ok(list[1].blurScore! > 0);
+  const thumb = await studio.readAsset(list[1].thumbnailUrl.replace('asset:', ''));
+  const meta = await sharp(Buffer.from(thumb!.bytes)).metadata();
+  assert.ok(Math.max(meta.width!, meta.height!) <= 240);
+});
