@@ -1,0 +1,73 @@
+/**
+ * `npm run bench`: end-to-end seconds and peak RSS for 1, 12 and 48 MP photos with G and M, the peer MAXIM
+ * (per megapixel, from a crop: it is far too slow for whole photos here), and the in-app trainer's iteration
+ * rate. Prints one table; targets on a 2-core CPU: 12 MP deblur ≤ 5 s with peak RSS ≤ 1.5 GB.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { appRoot, baseModelsDir } from '../../src-main/engine/paths.ts';
+
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1,12,48' }, 'skip-peer': { type: 'boolean', default: false }, 'skip-training': { type: 'boolean', default: false } } });
+
+const SIZES: Record<string, [number, number]> = { '1': [1152, 864], '12': [4032, 3024], '48': [8064, 6048] };
+const models = baseModelsDir();
+const work = await fs.mkdtemp(path.join(os.tmpdir(), 'neurmap-bench-'));
+
+function runCase(what: string, photo: string, arg: string): { seconds: number; peakRssMB: number; cropMegapixels?: number } {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(appRoot, 'tools', 'bench', 'run-one.ts'), what, photo, arg], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+async function benchPhoto(mp: string): Promise<string> {
+  const [w, h] = SIZES[mp];
+  const file = path.join(work, `photo-${mp}mp.jpg`);
+  // A real photo scaled up, with the sample's EXIF: decode, network and encode all see a realistic JPEG.
+  await sharp(path.join(appRoot, 'resources', 'samples', 'coffee-shake.jpg'), { limitInputPixels: false }).resize(w, h, { fit: 'fill' }).jpeg({ quality: 92 }).toFile(file);
+  return file;
+}
+
+const rows: string[][] = [];
+const cpu = `${os.cpus()[0]?.model ?? 'CPU'} × ${os.availableParallelism()}`;
+for (const mp of values.sizes!.split(',')) {
+  if (!SIZES[mp]) throw new Error(`unknown size ${mp} (1, 12 or 48)`);
+  const photo = await benchPhoto(mp);
+  const [w, h] = SIZES[mp];
+  for (const [label, what, file] of [
+    ['G fast (deblur.onnx)', 'deblur', 'deblur.onnx'],
+    ['G fine (deblur-fine.onnx)', 'deblur', 'deblur-fine.onnx'],
+    ['M (motion.onnx)', 'motion', 'motion.onnx'],
+  ] as const) {
+    const model = path.join(models, file);
+    if (!(await fs.access(model).then(() => true, () => false))) continue;
+    process.stderr.write(`${label} on ${mp} MP…\n`);
+    const r = runCase(what, photo, model);
+    rows.push([label, `${mp} MP (${w}×${h})`, r.seconds.toFixed(2), (r.seconds / ((w * h) / 1e6)).toFixed(3), r.peakRssMB.toFixed(0), '']);
+  }
+}
+
+if (!values['skip-peer']) {
+  process.stderr.write('MAXIM (peer) on a 256×256 crop…\n');
+  const photo = await benchPhoto('1');
+  const r = runCase('maxim', photo, '256');
+  const perMp = r.seconds / r.cropMegapixels!;
+  const fast = rows.find((row) => row[0].startsWith('G fast') && row[1].startsWith('12 MP'));
+  const ratio = fast ? ` (${(perMp / Number(fast[3])).toFixed(0)}× slower than G fast)` : '';
+  rows.push(['MAXIM (peer, tfjs WASM)', '256×256 crop, scaled per MP', `${(perMp * 12.19).toFixed(0)} (12 MP est.)`, perMp.toFixed(1), r.peakRssMB.toFixed(0), `network only${ratio}`]);
+}
+
+const header = ['network', 'photo', 'seconds end to end', 's / MP', 'peak RSS MB', 'note'];
+const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+process.stdout.write(`Inference on ${cpu}, ONNX Runtime CPU provider\n\n${table}\n`);
+
+if (!values['skip-training']) {
+  const bench = path.join(appRoot, 'src-main', 'engine', 'neurmap', 'bench-training.ts');
+  if (await fs.access(bench).then(() => true, () => false)) {
+    process.stdout.write('\nIn-app training (NeurMAP iteration: M, D and G updates), batch 4 of 128×128 crops:\n\n');
+    process.stdout.write(execFileSync(process.execPath, ['--import', 'tsx', bench], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+  }
+}
+await fs.rm(work, { recursive: true, force: true });

@@ -1,0 +1,47 @@
+/**
+ * One benchmark case in a fresh process, so its peak RSS is its own:
+ *   node --import tsx tools/bench/run-one.ts <deblur|motion|maxim> <photo> <model-or-crop>
+ * Prints one JSON line: seconds end to end (decode → network → encode → write) and peak RSS.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { decodeImage, exportImage } from '../../src-main/engine/image/index.ts';
+import { estimateMotion, heatMap } from '../../src-main/engine/infer/motion.ts';
+import { closeSessions, openSession } from '../../src-main/engine/infer/session.ts';
+import { deblurPhotoFile } from '../../src-main/engine/jobs/deblur-photo.ts';
+
+const [what, photo, arg] = process.argv.slice(2);
+const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'neurmap-bench-')), 'out.jpg');
+let seconds: number;
+let extra: Record<string, unknown> = {};
+
+if (what === 'deblur') {
+  await openSession(arg, { role: 'deblur' }); // session creation is once per app run, not per photo
+  const t = performance.now();
+  await deblurPhotoFile({ deblur: arg, deblurId: 'bench', motion: null }, photo, out, { strength: 1, protectSharp: false, format: 'jpeg', quality: 92, overwrite: true });
+  seconds = (performance.now() - t) / 1000;
+} else if (what === 'motion') {
+  const session = await openSession(arg, { role: 'motion' });
+  const t = performance.now();
+  const decoded = await decodeImage(photo);
+  const m = await estimateMotion(session, decoded.raster);
+  await exportImage(heatMap(m.field).raster, null, { path: out, format: 'jpeg', overwrite: true });
+  seconds = (performance.now() - t) / 1000;
+} else if (what === 'maxim') {
+  // The peer on one crop of `arg` px a side; the caller scales per megapixel.
+  const { maximDeblur } = await import('../peer/maxim.ts');
+  const side = Number(arg);
+  const decoded = await decodeImage(photo);
+  const img = { width: side, height: side, data: new Float32Array(3 * side * side) };
+  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) for (let c = 0; c < 3; c++) img.data[c * side * side + y * side + x] = decoded.raster.rgb[3 * (y * decoded.raster.width + x) + c] / 255;
+  await maximDeblur({ ...img, width: 64, height: 64, data: img.data.slice(0, 3 * 64 * 64) }); // warm-up: kernel compilation
+  const t = performance.now();
+  await maximDeblur(img);
+  seconds = (performance.now() - t) / 1000;
+  extra = { cropMegapixels: (side * side) / 1e6 };
+} else {
+  throw new Error(`unknown case ${what}`);
+}
+await closeSessions();
+process.stdout.write(JSON.stringify({ seconds, peakRssMB: process.resourceUsage().maxRSS / 1024, ...extra }) + '\n');
