@@ -7,13 +7,14 @@
  * canonical sign (v ≥ 0; on v = 0, u ≥ 0) since a blur along v is the same as along −v. A model may override
  * the unit with metadata_props "motion_unit_px".
  */
+import { MOTION_UNIT_PX } from '../synth/motion-vector.ts';
 import sharp from 'sharp';
 import type { Raster } from '../image/raster.ts';
 import { createRaster } from '../image/raster.ts';
 import { runTiled, type Progress, type TileOptions, type TileRunner } from './tiling.ts';
 import type { ProviderName } from './providers.ts';
 
-export const MOTION_UNIT_PX = 20;
+export { MOTION_UNIT_PX };
 const Q = 32767;
 
 /** The motion map at full resolution, 4 bytes a pixel. */
