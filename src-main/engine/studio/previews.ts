@@ -18,8 +18,9 @@ export function previewSize(width: number, height: number, maxSide = PREVIEW_MAX
 }
 
 function rawSharp(pixels: Uint8Array | Uint16Array, width: number, height: number, depth: 8 | 16): sharp.Sharp {
-  const buf = Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength);
-  return sharp(buf, { raw: { width, height, channels: 3, ...(depth === 16 ? { depth: 'ushort' as const } : {}) }, limitInputPixels: false });
+  // sharp reads a Buffer as 8-bit samples; 16-bit data must be given as the Uint16Array itself.
+  const input = depth === 16 ? pixels : Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+  return sharp(input, { raw: { width, height, channels: 3, ...(depth === 16 ? { depth: 'ushort' as const } : {}) }, limitInputPixels: false });
 }
 
 async function render(img: sharp.Sharp, width: number, height: number, maxSide: number): Promise<Rendering> {
