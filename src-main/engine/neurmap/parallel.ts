@@ -1,0 +1,216 @@
+import { Worker } from 'node:worker_threads';
+import { shardBatch, type TrainingBatch } from './batch.ts';
+import type { TrainingConfig } from './config.ts';
+import type { IterationOutput, TrainingEngine } from './engine.ts';
+import type { CoreState, LossValues, NetworkRole } from './iteration.ts';
+import type { SharpMotionPool } from './losses.ts';
+import type { NetworkSpecs } from './network-spec.ts';
+import type { PhaseMessage, WorkerReply, WorkerRequest } from './parallel-worker.ts';
+import { moduleExtension, type BackendChoice } from './tf-backend.ts';
+import type { ComputeChoice } from './trainer.ts';
+
+/**
+ * Data-parallel training on worker threads. tfjs's WASM backend runs one thread per process in Node, so to use
+ * every core each worker thread runs its own tfjs with its own copy of G, M and D. Per iteration:
+ *
+ *   coordinator: split the batch into equal shards (batch.ts shardBatch), one per worker
+ *   workers:     M phase on their shard → ∇M           coordinator: average; push sharp means to the pool
+ *   workers:     apply mean ∇M (own Adam), D phase → ∇D coordinator: average
+ *   workers:     apply mean ∇D, G phase → ∇G            coordinator: average
+ *   workers:     apply mean ∇G
+ *
+ * Every loss is a mean over equal shards, so the averaged gradient is the whole batch's gradient (up to float
+ * rounding), and every worker applies the same Adam update to the same weights: the copies never drift apart
+ * (they start equal: worker 0's initial weights are copied to the others). The coordinator holds no tfjs state;
+ * it only shards, averages and keeps the sharp-map pool, so this thread stays free (for the data stream).
+ */
+export interface WorkerEngineOptions {
+  workers: number;
+  networks: NetworkSpecs;
+  config: TrainingConfig;
+  /** Backend each worker selects (default 'auto'). */
+  backend?: BackendChoice;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+class WorkerHandle {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private dead: Error | null = null;
+
+  constructor(
+    readonly worker: Worker,
+    readonly index: number,
+  ) {
+    worker.on('message', (m: WorkerReply) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(new Error(`training worker ${index}: ${m.error}`));
+    });
+    const fail = (e: Error) => {
+      this.dead = e;
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    };
+    worker.on('error', (e) => fail(new Error(`training worker ${index} crashed: ${e.message}`)));
+    worker.on('exit', (code) => fail(new Error(`training worker ${index} exited (code ${code})`)));
+  }
+
+  request<T>(msg: DistributiveOmit<WorkerRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<T> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ ...msg, id }, transfer);
+    });
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Where a WorkerEngine's time goes: the slowest worker's busy time per step vs the coordinator's wall time. */
+export interface WorkerEngineStats {
+  iterations: number;
+  wallMs: number;
+  /** Sum over all steps of the slowest worker's time (compute + applying updates). */
+  computeMs: number;
+  /** wallMs − computeMs: messages, copies, averaging, waiting for the slowest worker's start. */
+  overheadMs: number;
+}
+
+export class WorkerEngine implements TrainingEngine {
+  readonly description: string;
+  private readonly totals = { iterations: 0, wallMs: 0, computeMs: 0 };
+
+  private constructor(
+    private readonly handles: WorkerHandle[],
+    readonly roles: NetworkRole[],
+    readonly networkNames: Partial<Record<NetworkRole, string>>,
+    backend: string,
+    readonly backendNotes: string[],
+  ) {
+    this.description = `${handles.length} worker thread${handles.length > 1 ? 's' : ''} (${backend})`;
+  }
+
+  static async create(opts: WorkerEngineOptions): Promise<WorkerEngine> {
+    const n = opts.workers;
+    if (!Number.isInteger(n) || n < 1) throw new Error(`workers must be a positive integer, got ${n}`);
+    const { paired, unpaired } = opts.config.batch;
+    if (paired % n !== 0 || unpaired % n !== 0) {
+      throw new Error(`${n} workers cannot split a batch of ${paired} paired + ${unpaired} unpaired samples evenly`);
+    }
+    const handles = Array.from({ length: n }, (_, i) => new WorkerHandle(spawnWorker(), i));
+    try {
+      const infos = await Promise.all(
+        handles.map((h) => h.request<{ backend: string; notes: string[]; roles: NetworkRole[]; names: Partial<Record<NetworkRole, string>> }>({ type: 'init', specs: opts.networks, config: opts.config, backend: opts.backend ?? 'auto' })),
+      );
+      const engine = new WorkerEngine(handles, infos[0].roles, infos[0].names, infos[0].backend, infos[0].notes);
+      // Same starting weights everywhere (a fresh D, for one, is random per build unless seeded).
+      if (n > 1) await engine.setState(await engine.getState());
+      return engine;
+    } catch (err) {
+      await Promise.all(handles.map((h) => h.worker.terminate()));
+      throw err;
+    }
+  }
+
+  get workers(): number {
+    return this.handles.length;
+  }
+
+  async iterate(batch: TrainingBatch, lr: Record<NetworkRole, number>, pool: SharpMotionPool, opts: { captureGradients?: boolean } = {}): Promise<IterationOutput> {
+    const n = this.handles.length;
+    const t0 = performance.now();
+    const shards = shardBatch(batch, n);
+    const losses: LossValues = {};
+    const gradients: Partial<Record<NetworkRole, Float32Array>> | undefined = opts.captureGradients ? {} : undefined;
+    let results = await Promise.all(this.handles.map((h, s) => h.request<PhaseMessage>({ type: 'begin', shard: shards[s] })));
+    let poolMean: [number, number] = pool.mean();
+    for (;;) {
+      this.totals.computeMs += Math.max(...results.map((r) => r.ms ?? 0));
+      const role = results[0].role;
+      const mean = averageInto(results.map((r) => r.grads));
+      for (const key of Object.keys(results[0].losses)) losses[key] = results.reduce((s, r) => s + r.losses[key], 0) / n;
+      if (role === 'M') {
+        // The pool takes the sharp maps in whole-batch order: paired sharp of every shard, then unpaired sharp.
+        const p = batch.paired / n;
+        pool.push([...results.flatMap((r) => r.sharpMeans!.slice(0, p)), ...results.flatMap((r) => r.sharpMeans!.slice(p))]);
+        poolMean = pool.mean();
+      }
+      if (gradients) gradients[role] = mean.slice();
+      const next = await Promise.all(this.handles.map((h) => h.request<PhaseMessage | { type: 'done' }>({ type: 'apply', role, grads: mean, lr: lr[role], poolMean })));
+      if (next[0].type === 'done') {
+        this.totals.computeMs += Math.max(...(next as Array<{ ms?: number }>).map((r) => r.ms ?? 0));
+        break;
+      }
+      results = next as PhaseMessage[];
+    }
+    this.totals.iterations++;
+    this.totals.wallMs += performance.now() - t0;
+    return { losses, gradients };
+  }
+
+  stats(): WorkerEngineStats {
+    return { ...this.totals, overheadMs: this.totals.wallMs - this.totals.computeMs };
+  }
+
+  resetStats(): void {
+    Object.assign(this.totals, { iterations: 0, wallMs: 0, computeMs: 0 });
+  }
+
+  async getState(): Promise<CoreState> {
+    return this.handles[0].request<CoreState>({ type: 'getState' });
+  }
+
+  async setState(state: CoreState): Promise<void> {
+    await Promise.all(this.handles.map((h) => h.request({ type: 'setState', state })));
+  }
+
+  /** The trained network as ONNX bytes (built by worker 0; every worker holds the same weights). */
+  async exportOnnx(role: NetworkRole): Promise<Uint8Array> {
+    return this.handles[0].request<Uint8Array>({ type: 'exportOnnx', role });
+  }
+
+  /** Live tensors in each worker (for leak checks). */
+  async workerTensorCounts(): Promise<number[]> {
+    return Promise.all(this.handles.map((h) => h.request<number>({ type: 'memory' })));
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.handles.map((h) => h.worker.terminate()));
+  }
+}
+
+/** The trainer's compute choice for `workers` data-parallel worker threads. */
+export function workerCompute(opts: Omit<WorkerEngineOptions, 'config'>): ComputeChoice {
+  return { kind: 'engine', create: (config: TrainingConfig) => WorkerEngine.create({ ...opts, config }) };
+}
+
+/** Mean of equally long arrays (the first is reused as the output). */
+function averageInto(arrays: Float32Array[]): Float32Array {
+  const out = arrays[0];
+  const n = arrays.length;
+  if (n === 1) return out;
+  for (let k = 1; k < n; k++) {
+    const a = arrays[k];
+    if (a.length !== out.length) throw new Error('workers sent gradients of different sizes');
+    for (let i = 0; i < out.length; i++) out[i] += a[i];
+  }
+  for (let i = 0; i < out.length; i++) out[i] /= n;
+  return out;
+}
+
+function spawnWorker(): Worker {
+  const target = new URL('./parallel-worker' + moduleExtension(), import.meta.url);
+  if (moduleExtension() === '.js') return new Worker(target);
+  // Running from TypeScript sources (tsx): workers do not inherit tsx's loader, so register it first.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const code = `(async () => { const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(target.href)}); })().catch((e) => { setImmediate(() => { throw e; }); });`;
+  return new Worker(code, { eval: true });
+}

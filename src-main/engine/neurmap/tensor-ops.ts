@@ -1,0 +1,44 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Small differentiable helpers the losses and the trainer share. tfjs has no stop-gradient op and its tape
+ * refuses to backpropagate through comparison ops (Less, Equal…), so both are written as custom gradients:
+ * the forward pass runs untaped inside customGrad, and the backward pass is given explicitly.
+ */
+
+/** Identity forward, zero gradient backward: the method's stopgrad(·). */
+export const stopGradient: <T extends tf.Tensor>(x: T) => T = tf.customGrad(((x: tf.Tensor) => ({
+  value: x.clone(),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as never) as never;
+
+/**
+ * NEURMAP.md's canonical sign on an [N, 2, H, W] motion map (channel 0 = u along x, channel 1 = v along y):
+ * every vector is flipped into the half-plane v ≥ 0 — (u, v) → (−u, −v) where v < 0, or where v = 0 and u < 0 —
+ * exactly as engine/synth's canonicalSign. The flip is piecewise constant, so the gradient is the upstream
+ * gradient times the same ±1 (the flip is decided by the forward values and held fixed).
+ */
+export const canonicalMotion: (m: tf.Tensor4D) => tf.Tensor4D = tf.customGrad(((m: tf.Tensor, save: tf.GradSaveFunc) => {
+  const sign = tf.tidy(() => {
+    const [u, v] = tf.split(m, 2, 1);
+    const flip = tf.logicalOr(tf.less(v, 0), tf.logicalAnd(tf.equal(v, 0), tf.less(u, 0)));
+    return tf.sub(1, tf.mul(2, tf.cast(flip, 'float32')));
+  });
+  const value = tf.mul(m, sign);
+  save([sign]);
+  sign.dispose();
+  return {
+    value,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]),
+  };
+}) as never) as never;
+
+/** Per-pixel Euclidean length √(u² + v²) of an [N, 2, H, W] map as [N, 1, H, W]; a tiny ε keeps the gradient finite at 0. */
+export function motionMagnitude(m: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => tf.sqrt(tf.add(tf.sum(tf.square(m), 1, true), 1e-12)) as tf.Tensor4D);
+}
+
+/** Rows [start, start + count) of an NCHW batch. */
+export function batchSlice(x: tf.Tensor4D, start: number, count: number): tf.Tensor4D {
+  return tf.slice(x, [start, 0, 0, 0], [count, -1, -1, -1]);
+}
