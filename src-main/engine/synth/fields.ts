@@ -101,7 +101,8 @@ function shakeTrajectory(rng: Rng, steps: number): TrajectoryPoint[] {
 
 /**
  * The linear motion that best explains a non-linear one at each pixel: the principal axis of the K offsets,
- * with half-extent √3·σ (exact for uniform linear motion), canonical sign.
+ * with half-extent √(3λ·(K−1)/(K+1)), λ the largest eigenvalue of their covariance: exactly |f| for K evenly
+ * spaced steps of a linear blur (training/blur.py uses the same formula), canonical sign.
  */
 export function principalAxisMotion(field: OffsetField): Float32Array {
   const plane = field.width * field.height;
@@ -134,7 +135,7 @@ export function principalAxisMotion(field: OffsetField): Float32Array {
     const disc = Math.sqrt(Math.max(0, ((cxx - cyy) / 2) ** 2 + cxy * cxy));
     const lambda = Math.max(0, tr / 2 + disc);
     const angle = 0.5 * Math.atan2(2 * cxy, cxx - cyy);
-    const half = Math.sqrt(3 * lambda);
+    const half = n > 1 ? Math.sqrt((3 * lambda * (n - 1)) / (n + 1)) : 0;
     const [u, v] = canonicalSign(half * Math.cos(angle), half * Math.sin(angle));
     out[i] = u;
     out[plane + i] = v;
