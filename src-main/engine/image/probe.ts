@@ -87,7 +87,8 @@ export async function probeImage(path: string, limits: Required<SizeLimits>): Pr
 
   let header: SharpMetadata;
   try {
-    header = await sharp(path, { failOn: 'none' }).metadata();
+    // Header only: no pixel limit here, so that our own check below can name the limit in its message.
+    header = await sharp(path, { failOn: 'none', limitInputPixels: false }).metadata();
   } catch (e) {
     throw decodeError(path, formatName, e);
   }

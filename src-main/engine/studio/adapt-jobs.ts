@@ -1,22 +1,74 @@
+import fs from 'node:fs/promises';
 import type { AdaptRequest } from '../../ipc/contract.ts';
 import type { ModelRegistry } from '../models/index.ts';
+import { budgetedProgress, runAdaptation, type AdaptBase, type AdaptInputs, type AdaptOutcome } from '../jobs/adapt.ts';
+import { adaptRunDir, assertModelNameFree, resolveAdaptBase, savePersonalModel } from '../jobs/adapt-model.ts';
 import type { JobRunner } from './job-runner.ts';
 
-/** "Adapt to my photos" jobs: unpaired NeurMAP fine-tuning into a personal model. */
+interface Finished {
+  inputs: AdaptInputs;
+  base: AdaptBase;
+  outcome: AdaptOutcome;
+  runDir: string;
+}
+
+/** "Adapt to my photos" jobs: run in the background, then wait for the user to keep or discard the result. */
 export class AdaptJobs {
+  private readonly finished = new Map<string, Finished>();
+
   constructor(
     private readonly registry: ModelRegistry,
     private readonly jobs: JobRunner,
     private readonly userDataDir: string,
   ) {}
 
-  async start(_req: AdaptRequest): Promise<string> {
-    throw new Error('adapting to your photos is not available in this build yet');
+  async start(req: AdaptRequest): Promise<string> {
+    const inputs: AdaptInputs = { blurryDir: req.blurryDir, sharpDir: req.sharpDir, name: req.name, minutes: req.minutes, iterations: req.iterations };
+    // Everything that would fail the whole job fails the call, before a job id is handed out.
+    await assertModelNameFree(this.registry, req.name);
+    const base = await resolveAdaptBase(this.registry, req.baseModelId);
+    const runDir = adaptRunDir(this.userDataDir, req.name);
+    const jobId = this.jobs.newId();
+    void this.jobs
+      .run(
+        jobId,
+        'adapt',
+        ({ signal, progress }) =>
+          runAdaptation(inputs, {
+            base,
+            runDir,
+            signal,
+            onStatus: (message) => progress({ fraction: 0, message, etaSeconds: null }),
+            onProgress: (p) =>
+              progress({
+                ...budgetedProgress(p, inputs.minutes),
+                message: `iteration ${p.iteration} of ${p.totalIterations}`,
+                training: { iteration: p.iteration, iterations: p.totalIterations, losses: p.losses, iterationsPerSecond: p.iterationsPerSecond ?? 0 },
+              }),
+          }),
+        (outcome) => {
+          this.finished.set(jobId, { inputs, base, outcome, runDir });
+          const { before, after, better, iterations, seconds, training } = outcome;
+          return {
+            message: `${iterations} iterations in ${(seconds / 60).toFixed(1)} min: motion left ${before.motionLeftPx.toFixed(2)} → ${after.motionLeftPx.toFixed(2)} px`,
+            result: { before, after, better, iterations, seconds, training, status: outcome.status },
+          };
+        },
+      )
+      .catch(() => undefined); // the job's final event carries the error
+    return jobId;
   }
 
-  async finish(_jobId: string, _keep: boolean): Promise<void> {
-    throw new Error('no adaptation to finish');
+  /** Keep (save as a personal model) or discard what an adaptation produced. */
+  async finish(jobId: string, keep: boolean): Promise<void> {
+    const f = this.finished.get(jobId);
+    if (!f) throw new Error('no finished adaptation with that id');
+    if (keep) await savePersonalModel(this.registry, f.inputs, f.base, f.outcome);
+    this.finished.delete(jobId);
+    await fs.rm(f.runDir, { recursive: true, force: true });
   }
 
-  async dispose(): Promise<void> {}
+  async dispose(): Promise<void> {
+    this.finished.clear();
+  }
 }

@@ -1,0 +1,261 @@
+/**
+ * "Adapt to my photos": NeurMAP fine-tuning of the current deblur model (G) and motion model (M) on the user's own
+ * blurry photos, which have no sharp ground truth (NEURMAP.md's semi-supervised scheme: synthetic pairs from sharp
+ * photos keep the content loss). A held-out part of the blurry photos is scored before and after, so a model that
+ * got worse is never kept silently.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import * as tf from '@tensorflow/tfjs';
+import { loadTrainableNetwork } from '../graph/interpreter.ts';
+import type { TrainableNetwork } from '../graph/trainable-network.ts';
+import { reblurConsistency } from '../neurmap/evaluate.ts';
+import { motionMagnitude } from '../neurmap/tensor-ops.ts';
+import { PhotoBatchStream, streamOptionsFromConfig } from '../neurmap/data.ts';
+import { parseTrainingConfig, type TrainingConfigInput } from '../neurmap/config.ts';
+import { onnxNetworkSpec, patchGanSpec } from '../neurmap/network-spec.ts';
+import { workerCompute } from '../neurmap/parallel.ts';
+import { useTrainingBackend } from '../neurmap/tf-backend.ts';
+import { trainNeurmap, type TrainResult } from '../neurmap/trainer.ts';
+import type { TrainingProgress } from '../neurmap/training-log.ts';
+import { MOTION_UNIT_PX } from '../synth/motion-vector.ts';
+import { appRoot } from '../paths.ts';
+import { scanPhotoFolder } from './scan-folder.ts';
+import { failureLine } from './failure-line.ts';
+import { probeImage } from '../image/probe.ts';
+import { resolveLimits } from '../image/limits.ts';
+
+export interface AdaptInputs {
+  blurryDir: string;
+  /** The user's sharp photos; without them, the library's sharpest photos by M, else the bundled sharp set. */
+  sharpDir?: string;
+  name: string;
+  /** Budget: wall-clock minutes, or a number of iterations (whichever is given; both: whichever comes first). */
+  minutes?: number;
+  iterations?: number;
+}
+
+export interface AdaptBase {
+  id: string;
+  deblur: string;
+  motion: string;
+}
+
+export interface HeldOutScore {
+  /** Motion the base model's M still finds in the deblurred held-out photos, mean px (lower: sharper). */
+  motionLeftPx: number;
+  /** PSNR in dB between each held-out photo and its reblur R(G(B), m_rel) (higher: more consistent with the photo). */
+  reblurPsnr: number;
+}
+
+export interface AdaptOutcome {
+  status: TrainResult['status'];
+  iterations: number;
+  seconds: number;
+  before: HeldOutScore;
+  after: HeldOutScore;
+  /** Keep it: less motion left without losing reblur consistency. */
+  better: boolean;
+  deblurOnnx: Uint8Array;
+  motionOnnx: Uint8Array;
+  training: { blurry: number; heldOut: number; sharp: number; sharpSource: 'given' | 'library' | 'bundled'; /** One line per photo left out, naming it. */ skipped: string[] };
+}
+
+export interface AdaptRunOptions {
+  base: AdaptBase;
+  /** Checkpoints and the loss log; a run with the same folder resumes. */
+  runDir: string;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainingProgress) => void;
+  onStatus?: (message: string) => void;
+  /** Overrides of the training configuration (tests use tiny crops). */
+  config?: TrainingConfigInput;
+  /** Data-parallel worker threads (WASM is single-threaded per thread); 0 trains in this thread. */
+  workers?: number;
+  /** Side of the square held-out crops that are scored. */
+  scoreSize?: number;
+  /** Scores M gives to library photos below which they count as sharp (px). */
+  sharpBelowPx?: number;
+}
+
+export const BUNDLED_SHARP_DIR = path.join(appRoot, 'resources', 'sharp-set');
+/** When only minutes are given, the learning-rate schedule assumes this rate (the target on a 2-core CPU). */
+const SCHEDULE_ITERATIONS_PER_SECOND = 1;
+const MIN_SHARP = 2;
+
+export class AdaptInputError extends Error {}
+
+/**
+ * The blurry library split into training and held-out photos (every fifth readable one, at least one, by sorted
+ * name). Files that are not photos, or too large to open, are set aside from the header alone.
+ */
+export async function splitLibrary(blurryDir: string): Promise<{ train: string[]; heldOut: string[]; skipped: string[] }> {
+  const files = (await scanPhotoFolder(blurryDir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    throw new AdaptInputError(`${blurryDir}: ${err.code === 'ENOENT' ? 'no such folder' : err.code === 'ENOTDIR' ? 'not a folder' : err.message}`);
+  })).map((f) => path.join(blurryDir, f));
+  if (files.length === 0) throw new AdaptInputError(`${blurryDir} holds no photos (JPEG, PNG, TIFF, WebP or HEIC)`);
+  const readable: string[] = [];
+  const skipped: string[] = [];
+  const limits = resolveLimits();
+  for (const f of files) {
+    await probeImage(f, limits).then(
+      () => readable.push(f),
+      (err: unknown) => skipped.push(failureLine(f, err)),
+    );
+  }
+  if (readable.length === 0) throw new AdaptInputError(`${blurryDir} holds no readable photos (${skipped.length} skipped)`);
+  if (readable.length < 2) throw new AdaptInputError(`${blurryDir} holds only one photo: adapting needs at least two, one of them kept aside to check the result`);
+  const heldOut = readable.filter((_, i) => i % 5 === 4);
+  if (heldOut.length === 0) heldOut.push(readable[readable.length - 1]);
+  return { train: readable.filter((f) => !heldOut.includes(f)), heldOut, skipped };
+}
+
+/** A photo as a [1, 3, size, size] tensor in [0, 1] (centre crop after a resize), or null when it cannot be read. */
+async function loadSquare(file: string, size: number): Promise<tf.Tensor4D | null> {
+  try {
+    const { data } = await sharp(file, { failOn: 'error', limitInputPixels: 120_000_000 })
+      .rotate()
+      .resize(size, size, { fit: 'cover' })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const chw = new Float32Array(3 * size * size);
+    for (let i = 0; i < size * size; i++) for (let c = 0; c < 3; c++) chw[c * size * size + i] = data[3 * i + c] / 255;
+    return tf.tensor4d(chw, [1, 3, size, size]);
+  } catch {
+    return null;
+  }
+}
+
+/** The mean motion magnitude M finds in an image, px. */
+function meanMotionPx(m: TrainableNetwork, x: tf.Tensor4D): number {
+  return tf.mean(motionMagnitude(m.apply(x))).dataSync()[0] * MOTION_UNIT_PX;
+}
+
+/** The held-out score of a deblur/motion pair, judged for sharpness by a fixed motion model. */
+async function scoreHeldOut(g: TrainableNetwork, m: TrainableNetwork, judge: TrainableNetwork, files: string[], size: number): Promise<HeldOutScore> {
+  let motion = 0;
+  let psnr = 0;
+  let n = 0;
+  for (const f of files) {
+    const x = await loadSquare(f, size);
+    if (!x) continue;
+    const { mse } = reblurConsistency(g, m, x);
+    const left = tf.tidy(() => meanMotionPx(judge, g.apply(x)));
+    x.dispose();
+    motion += left;
+    psnr += -10 * Math.log10(Math.max(mse[0], 1e-10));
+    n++;
+  }
+  if (n === 0) throw new AdaptInputError('none of the held-out photos could be read');
+  return { motionLeftPx: motion / n, reblurPsnr: psnr / n };
+}
+
+/** Sharp photos for the paired half: the user's, else the library's sharpest by M, else the bundled set. */
+async function chooseSharp(inputs: AdaptInputs, library: string[], judge: TrainableNetwork, opts: AdaptRunOptions): Promise<{ files: string[]; source: 'given' | 'library' | 'bundled' }> {
+  if (inputs.sharpDir) {
+    const files = (await scanPhotoFolder(inputs.sharpDir, { recursive: true })).map((f) => path.join(inputs.sharpDir!, f));
+    if (files.length === 0) throw new AdaptInputError(`${inputs.sharpDir} holds no photos`);
+    return { files, source: 'given' };
+  }
+  const threshold = opts.sharpBelowPx ?? 1.5;
+  const sharpOnes: string[] = [];
+  for (const f of library) {
+    const x = await loadSquare(f, 256);
+    if (!x) continue;
+    const score = tf.tidy(() => meanMotionPx(judge, x));
+    x.dispose();
+    if (score < threshold) sharpOnes.push(f);
+  }
+  if (sharpOnes.length >= MIN_SHARP) return { files: sharpOnes, source: 'library' };
+  const bundled = (await fs.readdir(BUNDLED_SHARP_DIR)).filter((f) => f.endsWith('.jpg')).map((f) => path.join(BUNDLED_SHARP_DIR, f));
+  return { files: bundled, source: 'bundled' };
+}
+
+export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions): Promise<AdaptOutcome> {
+  if (!inputs.minutes && !inputs.iterations) throw new AdaptInputError('give a time budget (minutes) or a number of iterations');
+  const status = opts.onStatus ?? (() => {});
+  const started = performance.now();
+  await useTrainingBackend();
+  const { train, heldOut, skipped } = await splitLibrary(inputs.blurryDir);
+  const size = opts.scoreSize ?? 256;
+
+  status('scoring the held-out photos with the current model');
+  const baseG = loadTrainableNetwork(opts.base.deblur, 'deblur');
+  const baseM = loadTrainableNetwork(opts.base.motion, 'motion');
+  let before: HeldOutScore;
+  let sharpChoice: { files: string[]; source: 'given' | 'library' | 'bundled' };
+  try {
+    before = await scoreHeldOut(baseG, baseM, baseM, heldOut, size);
+    sharpChoice = await chooseSharp(inputs, train, baseM, opts);
+  } finally {
+    baseG.dispose();
+  }
+
+  const iterations = inputs.iterations ?? Math.max(10, Math.round((inputs.minutes ?? 0) * 60 * SCHEDULE_ITERATIONS_PER_SECOND));
+  const config = parseTrainingConfig({ cropSize: 128, ...opts.config, iterations });
+  const data = await PhotoBatchStream.open({ sharp: sharpChoice.files, blurry: train }, streamOptionsFromConfig(config, { onWarning: (w) => status(w) }));
+  await fs.mkdir(opts.runDir, { recursive: true });
+  let deblurOnnx: Uint8Array | null = null;
+  let motionOnnx: Uint8Array | null = null;
+  const workers = opts.workers ?? 2;
+  const networks = { G: onnxNetworkSpec(opts.base.deblur, 'deblur'), M: onnxNetworkSpec(opts.base.motion, 'motion'), D: patchGanSpec({ seed: config.seed }) };
+  status(`training on ${train.length} blurry and ${sharpChoice.files.length} sharp photos (${sharpChoice.source})`);
+  const result = await trainNeurmap({
+    config,
+    compute: workers > 0 ? workerCompute({ workers, networks }) : await localCompute(networks),
+    data,
+    runDir: opts.runDir,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+    maxSeconds: inputs.minutes ? inputs.minutes * 60 : undefined,
+    meta: { name: inputs.name, base: opts.base.id },
+    finalize: async (engine) => {
+      deblurOnnx = await engine.exportOnnx('G');
+      motionOnnx = await engine.exportOnnx('M');
+    },
+  });
+  skipped.push(...data.skipped.map((s) => `${path.basename(s.file)}: ${s.reason}`));
+  if (!deblurOnnx || !motionOnnx) throw new Error('training ended without networks to save');
+
+  status('scoring the held-out photos with the adapted model');
+  const newG = loadTrainableNetwork(deblurOnnx, 'deblur');
+  const newM = loadTrainableNetwork(motionOnnx, 'motion');
+  let after: HeldOutScore;
+  try {
+    after = await scoreHeldOut(newG, newM, baseM, heldOut, size);
+  } finally {
+    newG.dispose();
+    newM.dispose();
+    baseM.dispose();
+  }
+  return {
+    status: result.status,
+    iterations: result.iteration,
+    seconds: (performance.now() - started) / 1000,
+    before,
+    after,
+    better: after.motionLeftPx < before.motionLeftPx && after.reblurPsnr > before.reblurPsnr - 0.5,
+    deblurOnnx,
+    motionOnnx,
+    training: { blurry: train.length, heldOut: heldOut.length, sharp: sharpChoice.files.length, sharpSource: sharpChoice.source, skipped },
+  };
+}
+
+async function localCompute(specs: { G: ReturnType<typeof onnxNetworkSpec>; M: ReturnType<typeof onnxNetworkSpec>; D: ReturnType<typeof patchGanSpec> }) {
+  const { buildNetwork } = await import('../neurmap/network-spec.ts');
+  return { kind: 'local' as const, networks: { G: await buildNetwork(specs.G), M: await buildNetwork(specs.M), D: await buildNetwork(specs.D) } };
+}
+
+/** Fraction done and seconds left under both budgets: the iteration count and, when set, the minutes. */
+export function budgetedProgress(p: TrainingProgress, minutes?: number): { fraction: number; etaSeconds: number | null } {
+  const byIterations = p.iteration / p.totalIterations;
+  if (!minutes) return { fraction: byIterations, etaSeconds: p.etaSeconds };
+  const left = Math.max(0, minutes * 60 - p.elapsedSeconds);
+  return {
+    fraction: Math.min(1, Math.max(byIterations, p.elapsedSeconds / (minutes * 60))),
+    etaSeconds: p.etaSeconds === null ? left : Math.min(p.etaSeconds, left),
+  };
+}

@@ -1,0 +1,108 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { runAdaptation } from '../../src-main/engine/jobs/adapt.ts';
+import { loadCheckpoint } from '../../src-main/engine/neurmap/checkpoint.ts';
+import { CHECKPOINT_FILE } from '../../src-main/engine/neurmap/trainer.ts';
+import { runCli, tempDir, tinyModelsDir } from '../helpers/cli.ts';
+import { writeTestPhoto } from '../helpers/photos.ts';
+
+let models: string;
+
+before(async () => {
+  models = await tinyModelsDir();
+});
+
+async function library(count: number): Promise<string> {
+  const dir = await tempDir('neurmap-adapt-lib-');
+  for (let i = 0; i < count; i++) await writeTestPhoto(path.join(dir, `b${i}.jpg`), { width: 80, height: 64, seed: 50 + i });
+  return dir;
+}
+
+async function env(): Promise<Record<string, string>> {
+  return { NEURMAP_MODELS_DIR: models, NEURMAP_USER_DATA: await tempDir('neurmap-adapt-user-') };
+}
+
+const tiny = ['--iterations', '3', '--crop', '32', '--workers', '0'];
+
+test('a tiny adaptation runs end to end from the CLI, and the personal model it saves deblurs photos', async () => {
+  const e = await env();
+  const blurry = await library(5);
+  const r = await runCli(['adapt', '--blurry', blurry, '--name', 'Phone 2024', ...tiny, '--keep'], e);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /finished: 3 iterations/);
+  assert.match(r.stdout, /held-out photos: 1/);
+  assert.match(r.stdout, /motion left \(px, lower is sharper\): +[\d.]+ → [\d.]+/);
+  const id = r.stderr.match(/saved as (personal:[^:\s]+)/)![1];
+  const card = JSON.parse(await fs.readFile(path.join(e.NEURMAP_USER_DATA, 'models', id.slice('personal:'.length), 'card.json'), 'utf8'));
+  assert.equal(card.name, 'Phone 2024');
+  assert.equal(card.baseModel, 'fast');
+  assert.equal(card.metrics.iterations, 3);
+  const out = path.join(e.NEURMAP_USER_DATA, 'out');
+  const d = await runCli(['deblur', path.join(blurry, 'b0.jpg'), '--out', out, '--model', id], e);
+  assert.equal(d.code, 0, d.stderr);
+  assert.equal((await sharp(path.join(out, 'b0.jpg')).metadata()).width, 80);
+});
+
+test('a folder with no photos, or only one, is refused with one clear line', async () => {
+  const e = await env();
+  const empty = await tempDir('neurmap-adapt-empty-');
+  const r0 = await runCli(['adapt', '--blurry', empty, '--name', 'x', ...tiny], e);
+  assert.equal(r0.code, 3);
+  assert.match(r0.stderr, /holds no photos/);
+  const one = await library(1);
+  const r1 = await runCli(['adapt', '--blurry', one, '--name', 'x', ...tiny], e);
+  assert.equal(r1.code, 3);
+  assert.match(r1.stderr, /only one photo: adapting needs at least two/);
+});
+
+test('corrupt and oversized photos are skipped and listed; the rest trains', async () => {
+  const e = await env();
+  const blurry = await library(4);
+  await fs.writeFile(path.join(blurry, 'broken.jpg'), 'not a jpeg');
+  // A PNG whose header claims 40000×40000 pixels: refused from the header, never decoded.
+  const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } }).png().toBuffer();
+  png.writeUInt32BE(40000, 16);
+  png.writeUInt32BE(40000, 20);
+  await fs.writeFile(path.join(blurry, 'huge.png'), png);
+  const r = await runCli(['adapt', '--blurry', blurry, '--name', 'skips', ...tiny, '--discard'], e);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /skipped: broken\.jpg: not an image/);
+  assert.match(r.stdout, /skipped: huge\.png: the image is too large .*the limit is 120 megapixels/);
+  assert.match(r.stderr, /discarded/);
+});
+
+test('a name that already exists is refused before any training', async () => {
+  const e = await env();
+  const blurry = await library(3);
+  assert.equal((await runCli(['adapt', '--blurry', blurry, '--name', 'Twice', ...tiny, '--keep'], e)).code, 0);
+  const again = await runCli(['adapt', '--blurry', blurry, '--name', 'twice', ...tiny, '--keep'], e);
+  assert.equal(again.code, 3);
+  assert.match(again.stderr, /a personal model named "twice" already exists/);
+});
+
+test('a full disk while writing a checkpoint fails the run and leaves the previous checkpoint intact', async (t) => {
+  const runDir = await tempDir('neurmap-adapt-full-');
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=12m', 'tmpfs', runDir], { stdio: 'ignore' });
+  } catch {
+    return t.skip('mounting a small tmpfs needs root in a container that allows it');
+  }
+  try {
+    const blurry = await library(3);
+    const base = { id: 'fast', deblur: path.join(models, 'deblur.onnx'), motion: path.join(models, 'motion.onnx') };
+    // Each checkpoint of the default PatchGAN with its Adam state is ~8 MB: the first fits, writing the second does not.
+    await assert.rejects(
+      runAdaptation({ blurryDir: blurry, name: 'full', iterations: 4 }, { base, runDir, workers: 0, config: { cropSize: 32, checkpointEvery: 1 } }),
+      /ENOSPC|no space|disk is full/i,
+    );
+    const kept = await loadCheckpoint(path.join(runDir, CHECKPOINT_FILE));
+    assert.ok(kept && kept.iteration >= 1, 'the earlier checkpoint is still readable');
+    assert.deepEqual((await fs.readdir(runDir)).filter((f) => f.includes('.tmp-')), []);
+  } finally {
+    execFileSync('umount', [runDir]);
+  }
+});
