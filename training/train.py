@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from . import blur as B
-from .data import DATA, PhotoSet
+from .data import DATA, DataError, PhotoSet
 from .models import build, check_size, describe, n_params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -408,12 +408,17 @@ def main(argv: list[str] | None = None) -> int:
                 if not hasattr(cfg.synth, k):
                     raise SystemExit(f"train: error: unknown synth setting '{k}'")
                 setattr(cfg.synth, k, tuple(v) if isinstance(v, list) else v)
+        if ck:  # before any photo is read: a wrong checkpoint is refused at once
+            held = sorted(ck.get("nets", {}))
+            for name in cfg.nets:
+                if name not in held:
+                    raise CheckpointError(f"checkpoint {args.resume} holds {held}, not '{name}'")
         done_min = float(ck["train_seconds"]) / 60 if ck else 0.0
         cfg.schedule_minutes = args.schedule_minutes or (done_min + args.minutes)
         trainer = Trainer(cfg, args.runs / args.name, device, data=args.data)
         if args.resume:
             trainer.resume(args.resume)
-    except CheckpointError as e:
+    except (CheckpointError, DataError) as e:
         print(f"train: error: {e}", file=sys.stderr)
         return 2
     stop = threading.Event()

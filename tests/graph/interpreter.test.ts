@@ -217,12 +217,13 @@ test('apply is differentiable w.r.t. input and variables; gradients on wasm equa
   assert.ok(ref.grads.some((g) => g.some((v) => v !== 0)), 'some gradient is non-zero');
 });
 
-test('dispose frees the variables; apply after dispose is an error; no tensors leak per apply', async () => {
+test('dispose frees the variables; apply after dispose is an error; no tensors leak per apply or toOnnx', async () => {
   await ensureWasm();
   const net = loadTrainableNetwork(tinyDeblur().bytes(), 'leak');
   const x = tf.zeros([1, 3, 16, 16]) as tf.Tensor4D;
   const before = tf.memory().numTensors;
   for (let i = 0; i < 3; i++) net.apply(x).dispose();
+  net.toOnnx();
   assert.equal(tf.memory().numTensors, before);
   const withNet = tf.memory().numTensors;
   net.dispose();
@@ -245,5 +246,27 @@ test('a graph exported with batch 1 (as torch.onnx.export does) trains on batche
   const y = net.apply(tf.zeros([4, 3, 16, 16]) as tf.Tensor4D);
   assert.deepEqual(y.shape, [4, 3, 16, 16]);
   y.dispose();
+  net.dispose();
+});
+
+test('training steps on wasm leak no tensors (custom gradients, fused layers, instance norm)', async () => {
+  await ensureWasm();
+  await tf.setBackend('wasm');
+  const net = loadTrainableNetwork(everyOpGraph(14).bytes(), 'steps');
+  const x = tf.tensor4d(randomArray(2 * 3 * 16 * 16, 3, 0, 1), [2, 3, 16, 16]);
+  const opt = tf.train.adam(1e-3);
+  const step = () => opt.minimize(() => tf.mean(tf.square(tf.sub(net.apply(x), x))) as tf.Scalar, true, net.variables)!;
+  const losses: number[] = [];
+  losses.push((await step().data())[0]);
+  const after1 = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) {
+    const l = step();
+    losses.push((await l.data())[0]);
+    l.dispose();
+  }
+  assert.equal(tf.memory().numTensors, after1);
+  assert.ok(losses[3] < losses[0], `loss goes down: ${losses.join(', ')}`);
+  opt.dispose();
+  x.dispose();
   net.dispose();
 });

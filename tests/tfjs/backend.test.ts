@@ -40,13 +40,14 @@ test('prefer=cpu selects the pure-JS backend and says so; prefer=wasm switches b
   assert.equal(w.name, 'wasm');
   assert.equal(tf.getBackend(), 'wasm');
   assert.match(w.notes.join(' '), /native backends not tried/);
+  assert.match(w.reason, /^wasm: selected; WebAssembly/);
 });
 
 test('NEURMAP_TRAINING_BACKEND is validated', async () => {
   const old = process.env.NEURMAP_TRAINING_BACKEND;
   process.env.NEURMAP_TRAINING_BACKEND = 'gpu-please';
   try {
-    assert.throws(() => initTrainingBackend(), /NEURMAP_TRAINING_BACKEND='gpu-please' is not one of auto, native, wasm, cpu/);
+    await assert.rejects(initTrainingBackend(), /NEURMAP_TRAINING_BACKEND='gpu-please' is not one of auto, native, wasm, cpu/);
   } finally {
     if (old === undefined) delete process.env.NEURMAP_TRAINING_BACKEND;
     else process.env.NEURMAP_TRAINING_BACKEND = old;

@@ -247,7 +247,14 @@ class OnnxNetwork implements OnnxTrainableNetwork {
     this.variables.forEach((v, i) => {
       const nm = this.variableNames[i];
       const slot = this.slotTensors.get(nm)!;
-      const values = tf.tidy(() => (slot.layout === 'hwio' ? tf.transpose(v, [3, 2, 0, 1]) : v.clone())).dataSync() as Float32Array;
+      let values: Float32Array;
+      if (slot.layout === 'hwio') {
+        const oihw = tf.transpose(v, [3, 2, 0, 1]);
+        values = oihw.dataSync() as Float32Array;
+        oihw.dispose();
+      } else {
+        values = v.dataSync() as Float32Array;
+      }
       const target = byName.get(nm)!;
       if (!sameBits(values, tensorToFloat32(target))) setTensorFloat32(target, values);
     });

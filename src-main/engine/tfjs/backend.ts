@@ -59,7 +59,12 @@ function preferenceFromEnv(): BackendPreference {
  * functions tfjs lacks (all backends) and, on WASM, the fast gradient kernels.
  */
 export function initTrainingBackend(options: InitTrainingBackendOptions = {}): Promise<TrainingBackendReport> {
-  const prefer = options.prefer ?? preferenceFromEnv();
+  let prefer: BackendPreference;
+  try {
+    prefer = options.prefer ?? preferenceFromEnv();
+  } catch (e) {
+    return Promise.reject(e);
+  }
   if (current && current.prefer === prefer) return current.report;
   const report = init(prefer);
   current = { prefer, report };
@@ -72,6 +77,7 @@ export function initTrainingBackend(options: InitTrainingBackendOptions = {}): P
 async function init(prefer: BackendPreference): Promise<TrainingBackendReport> {
   const gradients = registerGradientOverrides();
   const notes: string[] = [];
+  let nativeFailed = false;
 
   if (prefer === 'auto' || prefer === 'native') {
     const detected = await detectTrainingBackend();
@@ -86,6 +92,7 @@ async function init(prefer: BackendPreference): Promise<TrainingBackendReport> {
           reason: `${detected.name}: native TensorFlow bindings (${what}) are installed`,
         };
       } catch (e) {
+        nativeFailed = true;
         notes.push(`native backend ${detected.name} failed to start (${oneLine(e)})`);
       }
     }
@@ -112,7 +119,7 @@ async function init(prefer: BackendPreference): Promise<TrainingBackendReport> {
       await tf.setBackend('wasm');
       const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
       const threads = wasm.getThreadsCount();
-      const why = notes.length ? 'no native TensorFlow bindings installed' : 'selected';
+      const why = prefer === 'wasm' ? 'selected' : nativeFailed ? 'the native TensorFlow bindings failed to start' : 'no native TensorFlow bindings installed';
       return {
         name: 'wasm', tfBackend: tf.getBackend(), notes, kernels, gradients,
         wasm: { simd, threads, wasmDir },
