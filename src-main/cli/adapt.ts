@@ -1,7 +1,7 @@
 import path from 'node:path';
 import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { AdaptInputError, budgetedProgress, runAdaptation, type AdaptOutcome } from '../engine/jobs/adapt.ts';
+import { AdaptCancelledError, AdaptInputError, budgetedProgress, runAdaptation, type AdaptOutcome } from '../engine/jobs/adapt.ts';
 import { adaptRunDir, assertModelNameFree, resolveAdaptBase, savePersonalModel } from '../engine/jobs/adapt-model.ts';
 import { userDataDir } from '../engine/paths.ts';
 import { createModelRegistry } from '../engine/studio/locations.ts';
@@ -70,6 +70,10 @@ export const adapt: Command = {
     } catch (err) {
       bar.done();
       if (err instanceof AdaptInputError) throw new CannotRunError(err.message);
+      if (err instanceof AdaptCancelledError) {
+        process.stderr.write(`${err.message}\n`);
+        return EXIT.ok;
+      }
       throw err;
     } finally {
       process.off('SIGINT', onSigint);
@@ -86,7 +90,6 @@ export const adapt: Command = {
         outcome.better ? 'the adapted model is better on the held-out photos' : 'the adapted model is NOT better on the held-out photos',
       ].join('\n') + '\n',
     );
-    if (outcome.status === 'cancelled') return EXIT.ok;
     const keep = values.keep || (!values.discard && (await askKeep(outcome.better)));
     if (!keep) {
       process.stderr.write('discarded\n');

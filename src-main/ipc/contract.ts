@@ -102,6 +102,25 @@ export interface AdaptRequest {
 
 export type JobKind = 'deblur' | 'motion' | 'batch' | 'adapt';
 
+/** The held-out score of a model in an adaptation: never trained on, scored before and after. */
+export interface HeldOutScore {
+  /** Motion the base motion model still finds in the deblurred photos, mean px (lower: sharper). */
+  motionLeftPx: number;
+  /** PSNR in dB between each photo and its reblur from the deblurred one (higher: more consistent). */
+  reblurPsnr: number;
+}
+
+/** The before/after card of a finished adaptation (the final JobEvent's `result`), shown before keep/discard. */
+export interface AdaptSummary {
+  status: 'completed' | 'cancelled' | 'stopped';
+  iterations: number;
+  seconds: number;
+  before: HeldOutScore;
+  after: HeldOutScore;
+  better: boolean;
+  training: { blurry: number; heldOut: number; sharp: number; sharpSource: 'given' | 'library' | 'bundled'; skipped: string[] };
+}
+
 export interface JobEvent {
   jobId: JobId;
   kind: JobKind;

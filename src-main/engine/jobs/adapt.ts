@@ -17,11 +17,12 @@ import { parseTrainingConfig, type TrainingConfigInput } from '../neurmap/config
 import { onnxNetworkSpec, patchGanSpec } from '../neurmap/network-spec.ts';
 import { workerCompute } from '../neurmap/parallel.ts';
 import { useTrainingBackend } from '../neurmap/tf-backend.ts';
-import { trainNeurmap, type TrainResult } from '../neurmap/trainer.ts';
+import { trainNeurmap } from '../neurmap/trainer.ts';
 import type { TrainingProgress } from '../neurmap/training-log.ts';
 import { MOTION_UNIT_PX } from '../synth/motion-vector.ts';
 import { appRoot } from '../paths.ts';
 import { scanPhotoFolder } from './scan-folder.ts';
+import type { AdaptSummary, HeldOutScore } from '../../ipc/contract.ts';
 import { failureLine } from './failure-line.ts';
 import { probeImage } from '../image/probe.ts';
 import { resolveLimits } from '../image/limits.ts';
@@ -42,24 +43,10 @@ export interface AdaptBase {
   motion: string;
 }
 
-export interface HeldOutScore {
-  /** Motion the base model's M still finds in the deblurred held-out photos, mean px (lower: sharper). */
-  motionLeftPx: number;
-  /** PSNR in dB between each held-out photo and its reblur R(G(B), m_rel) (higher: more consistent with the photo). */
-  reblurPsnr: number;
-}
-
-export interface AdaptOutcome {
-  status: TrainResult['status'];
-  iterations: number;
-  seconds: number;
-  before: HeldOutScore;
-  after: HeldOutScore;
-  /** Keep it: less motion left without losing reblur consistency. */
-  better: boolean;
+/** The card (better = less motion left without losing reblur consistency) and the adapted networks. */
+export interface AdaptOutcome extends AdaptSummary {
   deblurOnnx: Uint8Array;
   motionOnnx: Uint8Array;
-  training: { blurry: number; heldOut: number; sharp: number; sharpSource: 'given' | 'library' | 'bundled'; /** One line per photo left out, naming it. */ skipped: string[] };
 }
 
 export interface AdaptRunOptions {
@@ -85,6 +72,9 @@ const SCHEDULE_ITERATIONS_PER_SECOND = 1;
 const MIN_SHARP = 2;
 
 export class AdaptInputError extends Error {}
+
+/** The run was cancelled: its checkpoint is kept, and the same name resumes it. */
+export class AdaptCancelledError extends Error {}
 
 /**
  * The blurry library split into training and held-out photos (every fifth readable one, at least one, by sorted
@@ -217,6 +207,10 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
       motionOnnx = await engine.exportOnnx('M');
     },
   });
+  if (result.status === 'cancelled') {
+    baseM.dispose();
+    throw new AdaptCancelledError(`cancelled at iteration ${result.iteration}; the checkpoint is kept and the same name resumes it`);
+  }
   skipped.push(...data.skipped.map((s) => `${path.basename(s.file)}: ${s.reason}`));
   if (!deblurOnnx || !motionOnnx) throw new Error('training ended without networks to save');
 

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import type { AdaptRequest } from '../../ipc/contract.ts';
+import type { AdaptRequest, AdaptSummary } from '../../ipc/contract.ts';
 import type { ModelRegistry } from '../models/index.ts';
 import { budgetedProgress, runAdaptation, type AdaptBase, type AdaptInputs, type AdaptOutcome } from '../jobs/adapt.ts';
 import { adaptRunDir, assertModelNameFree, resolveAdaptBase, savePersonalModel } from '../jobs/adapt-model.ts';
@@ -48,10 +48,10 @@ export class AdaptJobs {
           }),
         (outcome) => {
           this.finished.set(jobId, { inputs, base, outcome, runDir });
-          const { before, after, better, iterations, seconds, training } = outcome;
+          const { deblurOnnx: _g, motionOnnx: _m, ...summary } = outcome;
           return {
-            message: `${iterations} iterations in ${(seconds / 60).toFixed(1)} min: motion left ${before.motionLeftPx.toFixed(2)} → ${after.motionLeftPx.toFixed(2)} px`,
-            result: { before, after, better, iterations, seconds, training, status: outcome.status },
+            message: `${summary.iterations} iterations in ${(summary.seconds / 60).toFixed(1)} min: motion left ${summary.before.motionLeftPx.toFixed(2)} → ${summary.after.motionLeftPx.toFixed(2)} px`,
+            result: summary satisfies AdaptSummary,
           };
         },
       )

@@ -26,7 +26,7 @@ function rawSharp(pixels: Uint8Array | Uint16Array, width: number, height: numbe
 async function render(img: sharp.Sharp, width: number, height: number, maxSide: number): Promise<Rendering> {
   const size = previewSize(width, height, maxSide);
   // Both before and after previews go through exactly this path, so the renderer can blend them pixel for pixel.
-  const bytes = await img.resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' }).toColourspace('srgb').jpeg({ quality: 92 }).toBuffer();
+  const bytes = await img.resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' }).toColourspace('srgb').jpeg({ quality: 92, chromaSubsampling: '4:4:4' }).toBuffer();
   return { bytes, ...size };
 }
 
