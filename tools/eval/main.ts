@@ -11,7 +11,7 @@ import { openSession, closeSessions } from '../../src-main/engine/infer/session.
 import { psnr, ssim } from '../../src-main/engine/metrics/fidelity.ts';
 import { writeFileAtomic } from '../../src-main/engine/fs/atomic-file.ts';
 import type { BlurRecipe } from '../../src-main/engine/synth/index.ts';
-import { buildTestSets, listTestPhotos, setsFingerprint, type TestSample } from './test-sets.ts';
+import { buildTestSets, listPhotos, setsFingerprint, type TestSample } from './test-sets.ts';
 import { deblurFloat, endPointError, motionFloat } from './run-networks.ts';
 import { formatReport, type EvalReport, type MethodScores } from './report.ts';
 
@@ -55,10 +55,10 @@ function addScore(scores: MethodScores, s: TestSample, out: TestSample['sharp'],
 }
 
 async function main(): Promise<void> {
-  const photos = await listTestPhotos(values.photos!);
+  const photos = await listPhotos(values.photos!);
   const crop = Number(values.crop);
   process.stderr.write(`building test sets from ${photos.length} photos (${crop}×${crop} crops)…\n`);
-  const samples = await buildTestSets(photos, { crop, margin: 48 });
+  const samples = await buildTestSets(photos, { crop, margin: 32 }, (line) => process.stderr.write(line + '\n'));
   const fingerprint = setsFingerprint(samples);
   const outFile = values.out ?? path.join(values.models!, 'eval.json');
   const previous = (await fs.readFile(outFile, 'utf8').then(JSON.parse).catch(() => null)) as EvalReport | null;

@@ -24,12 +24,12 @@ export interface TestSetOptions {
   margin: number;
 }
 
-export async function listTestPhotos(dir: string): Promise<string[]> {
+export async function listPhotos(dir: string): Promise<string[]> {
   const entries = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
-    throw new Error(`test photo folder ${dir}: ${err.code === 'ENOENT' ? 'does not exist (run training/photos/fetch.py and pack.py first, see training/README.md)' : err.message}`);
+    throw new Error(`photo folder ${dir}: ${err.code === 'ENOENT' ? 'does not exist (run training/photos/fetch.py and pack.py first, see training/README.md)' : err.message}`);
   });
   const photos = entries.filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
-  if (photos.length === 0) throw new Error(`test photo folder ${dir} holds no photos (run training/photos/pack.py first)`);
+  if (photos.length === 0) throw new Error(`photo folder ${dir} holds no photos (run training/photos/pack.py first)`);
   return photos.map((f) => path.join(dir, f));
 }
 
@@ -52,13 +52,16 @@ function quantise(img: FloatImage): FloatImage {
   return img;
 }
 
-export async function buildTestSets(photos: string[], opts: TestSetOptions): Promise<TestSample[]> {
+export async function buildTestSets(photos: string[], opts: TestSetOptions, onSkip?: (line: string) => void): Promise<TestSample[]> {
   const samples: TestSample[] = [];
   const side = opts.crop + 2 * opts.margin;
   for (const file of photos) {
     const name = path.basename(file);
     const photo = await loadFloat(file);
-    if (photo.width < side || photo.height < side) throw new Error(`${name}: ${photo.width}×${photo.height} is smaller than the ${side}×${side} crop with margin`);
+    if (photo.width < side || photo.height < side) {
+      onSkip?.(`${name}: ${photo.width}×${photo.height} is smaller than the ${side}×${side} crop with its margin, skipped`);
+      continue;
+    }
     for (const recipe of BLUR_RECIPES) {
       const rng = new Rng(seedOf(name, recipe));
       const x0 = rng.int(0, photo.width - side + 1);

@@ -204,7 +204,8 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
     meta: { name: inputs.name, base: opts.base.id },
     finalize: async (engine) => {
       deblurOnnx = await engine.exportOnnx('G');
-      motionOnnx = await engine.exportOnnx('M');
+      // Without the motion network (an ablation) M is not trained: the base one goes with the model.
+      motionOnnx = config.ablations.noMotionNetwork ? new Uint8Array(await fs.readFile(opts.base.motion)) : await engine.exportOnnx('M');
     },
   });
   if (result.status === 'cancelled') {
