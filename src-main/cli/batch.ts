@@ -2,11 +2,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBatch, type BatchSettings } from '../engine/jobs/batch.ts';
 import { deblurPhotoFile } from '../engine/jobs/deblur-photo.ts';
-import { chooseModels, NoModelError } from '../engine/jobs/model-choice.ts';
 import { closeSessions } from '../engine/infer/session.ts';
-import { createModelRegistry } from '../engine/studio/locations.ts';
 import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
-import { bitDepthOption, errorLine, formatOption, numberOption } from './options.ts';
+import { bitDepthOption, errorLine, formatOption, modelsForCommand, numberOption } from './options.ts';
 import { ProgressBar } from './progress-bar.ts';
 import type { Command } from './command.ts';
 
@@ -33,9 +31,7 @@ export const batch: Command = {
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one input folder');
     if (!values.out) throw new UsageError('--out DIR is required');
-    const models = await chooseModels(createModelRegistry(), values.model).catch((err) => {
-      throw err instanceof NoModelError ? new CannotRunError(err.message) : err;
-    });
+    const models = await modelsForCommand(values.model);
     const strength = numberOption('strength', values.strength, 1, 0, 2);
     const bitDepth = bitDepthOption(values['bit-depth']);
     const settings: BatchSettings = {

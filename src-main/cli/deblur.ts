@@ -1,13 +1,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { chooseModels, NoModelError } from '../engine/jobs/model-choice.ts';
 import { deblurPhotoFile } from '../engine/jobs/deblur-photo.ts';
 import { formatForSource, outputExtension } from '../engine/jobs/output-format.ts';
-import { createModelRegistry } from '../engine/studio/locations.ts';
 import { closeSessions } from '../engine/infer/session.ts';
 import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
-import { bitDepthOption, failureLine, formatOption, numberOption } from './options.ts';
+import { bitDepthOption, failureLine, formatOption, modelsForCommand, numberOption } from './options.ts';
 import { ProgressBar } from './progress-bar.ts';
 import type { Command } from './command.ts';
 
@@ -44,9 +42,7 @@ export const deblur: Command = {
     await fs.access(outDir, fs.constants.W_OK).catch(() => {
       throw new CannotRunError(`output folder ${outDir} is not writable`);
     });
-    const models = await chooseModels(createModelRegistry(), values.model).catch((err) => {
-      throw err instanceof NoModelError ? new CannotRunError(err.message) : err;
-    });
+    const models = await modelsForCommand(values.model);
 
     const bar = new ProgressBar();
     let failed = 0;

@@ -3,11 +3,9 @@ import { parseArgs } from 'node:util';
 import { decodeImage, exportImage } from '../engine/image/index.ts';
 import { estimateMotion, heatMap, renderQuiverOverlay } from '../engine/infer/motion.ts';
 import { closeSessions, openSession } from '../engine/infer/session.ts';
-import { chooseModels, NoModelError } from '../engine/jobs/model-choice.ts';
 import { formatForSource } from '../engine/jobs/output-format.ts';
-import { createModelRegistry } from '../engine/studio/locations.ts';
 import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
-import { failureLine } from './options.ts';
+import { failureLine, modelsForCommand } from './options.ts';
 import type { Command } from './command.ts';
 
 export const motion: Command = {
@@ -27,9 +25,7 @@ export const motion: Command = {
     if (positionals.length !== 1) throw new UsageError('give exactly one photo');
     if (!values.out && !values.json) throw new UsageError('nothing to do: give --out FILE and/or --json');
     const file = path.resolve(positionals[0]);
-    const models = await chooseModels(createModelRegistry()).catch((err) => {
-      throw err instanceof NoModelError ? new CannotRunError(err.message) : err;
-    });
+    const models = await modelsForCommand();
     if (!models.motion) throw new CannotRunError('no motion model is installed (expected motion.onnx beside the deblur model)');
     try {
       const photo = await decodeImage(file);

@@ -1,4 +1,6 @@
-import { UsageError } from './exit-codes.ts';
+import { CannotRunError, UsageError } from './exit-codes.ts';
+import { chooseModels, NoModelError, type ModelChoice } from '../engine/jobs/model-choice.ts';
+import { createModelRegistry } from '../engine/studio/locations.ts';
 import { isExportFormat, EXPORT_FORMATS } from '../engine/jobs/output-format.ts';
 import type { ExportFormat } from '../engine/image/index.ts';
 
@@ -23,3 +25,10 @@ export function bitDepthOption(raw: string | undefined): 8 | 16 | undefined {
 }
 
 export { errorLine, failureLine } from '../engine/jobs/failure-line.ts';
+
+/** The networks a command runs (see chooseModels); none installed means the command cannot run (exit 3). */
+export function modelsForCommand(requested?: string): Promise<ModelChoice> {
+  return chooseModels(createModelRegistry(), requested).catch((err) => {
+    throw err instanceof NoModelError ? new CannotRunError(err.message) : err;
+  });
+}

@@ -3,11 +3,9 @@ import { parseArgs } from 'node:util';
 import { decodeImage } from '../engine/image/index.ts';
 import { estimateMotion } from '../engine/infer/motion.ts';
 import { closeSessions, openSession } from '../engine/infer/session.ts';
-import { chooseModels, NoModelError } from '../engine/jobs/model-choice.ts';
 import { scanPhotoFolder } from '../engine/jobs/scan-folder.ts';
-import { createModelRegistry } from '../engine/studio/locations.ts';
 import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
-import { failureLine } from './options.ts';
+import { failureLine, modelsForCommand } from './options.ts';
 import { ProgressBar } from './progress-bar.ts';
 import type { Command } from './command.ts';
 
@@ -25,9 +23,7 @@ export const triage: Command = {
     const files = await scanPhotoFolder(dir, { recursive: values.recursive! }).catch((err: NodeJS.ErrnoException) => {
       throw new CannotRunError(`${dir}: ${err.code === 'ENOENT' ? 'no such folder' : err.code === 'ENOTDIR' ? 'not a folder' : err.message}`);
     });
-    const models = await chooseModels(createModelRegistry()).catch((err) => {
-      throw err instanceof NoModelError ? new CannotRunError(err.message) : err;
-    });
+    const models = await modelsForCommand();
     if (!models.motion) throw new CannotRunError('no motion model is installed (expected motion.onnx)');
     const session = await openSession(models.motion, { role: 'motion' });
     const bar = new ProgressBar();

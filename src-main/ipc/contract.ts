@@ -16,10 +16,13 @@ export interface ExifSummary {
   make?: string;
   model?: string;
   lens?: string;
+  /** Seconds, e.g. 0.008 for 1/125 s. */
   exposureTime?: number;
   fNumber?: number;
   iso?: number;
+  /** Millimetres (the real focal length). */
   focalLength?: number;
+  /** Local time the photo was taken, "2024-05-06T07:08:09", with "+02:00" appended when the camera recorded the offset. */
   dateTaken?: string;
 }
 

@@ -9,6 +9,7 @@
  *   await b.save(path)  /  b.bytes()
  */
 import { writeFile } from 'node:fs/promises';
+import { Rng } from '../../src-main/engine/synth/random.ts';
 import {
   encodeModel, float32Tensor, makeAttribute, DataType,
   type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
@@ -16,16 +17,10 @@ import {
 
 export type Dim = number | string;
 
-/** Deterministic uniform generator (mulberry32). */
+/** Deterministic uniform generator in [0, 1). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 function vi(name: string, shape: Dim[] | null, elemType: number = DataType.FLOAT): ValueInfoProto {

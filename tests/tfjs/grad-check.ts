@@ -5,17 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initTrainingBackend } from '../../src-main/engine/tfjs/backend.ts';
+import { rng } from '../helpers/tiny-onnx.ts';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 export interface Input { shape: number[]; values: Float32Array | Int32Array; dtype?: 'float32' | 'int32'; constant?: boolean }
 

@@ -15,6 +15,7 @@ import {
   type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
 } from './onnx-file.ts';
 import { loadTrainableNetwork, type OnnxTrainableNetwork } from './interpreter.ts';
+import { Rng } from '../synth/random.ts';
 
 export interface PatchGanOptions {
   /** Network name (default 'discriminator'). */
@@ -38,16 +39,10 @@ export interface PatchGanOptions {
 const KERNEL = 4;
 const SCORE_KERNEL = 3;
 
-/** Seeded uniform in [0, 1) (mulberry32). */
+/** Seeded uniform in [0, 1). */
 function uniformRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 function valueInfo(name: string, dims: Array<number | string>): ValueInfoProto {

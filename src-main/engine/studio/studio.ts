@@ -25,6 +25,7 @@ import { deblurRaster, type DeblurResult } from '../infer/deblur.ts';
 import { estimateMotion, heatMap, rasterToPng, type MotionResult } from '../infer/motion.ts';
 import { closeSessions, openSession, type ModelSession } from '../infer/session.ts';
 import { applyStrength } from '../infer/strength.ts';
+import type { Progress } from '../infer/tiling.ts';
 import { isProviderName, type ProviderName } from '../infer/providers.ts';
 import { runBatch, validateBatchFolders } from '../jobs/batch.ts';
 import { deblurPhotoFile } from '../jobs/deblur-photo.ts';
@@ -32,11 +33,16 @@ import { chooseModels } from '../jobs/model-choice.ts';
 import { scanPhotoFolder } from '../jobs/scan-folder.ts';
 import type { ModelRegistry } from '../models/index.ts';
 import { engineInfo } from '../system-info.ts';
-import { JobRunner } from './job-runner.ts';
+import { JobRunner, type JobContext } from './job-runner.ts';
 import { JsonStore } from './json-store.ts';
 import { createModelRegistry } from './locations.ts';
 import { downscaleRaster, PREVIEW_MAX_SIDE, rasterPreview, resultPreview, THUMBNAIL_MAX_SIDE } from './previews.ts';
 import { AdaptJobs } from './adapt-jobs.ts';
+
+/** Tile progress of a network run as job progress. */
+function tileProgress(progress: JobContext['progress']): (p: Progress) => void {
+  return (p) => progress({ fraction: p.fraction, message: `tile ${p.done} of ${p.total}`, etaSeconds: p.etaMs === null ? null : p.etaMs / 1000 });
+}
 
 export interface StudioOptions {
   userDataDir: string;
@@ -189,7 +195,7 @@ export class Studio implements StudioApi {
         deblurRaster(session, img.photo.raster, {
           signal,
           tileSize: settings.tileSize,
-          onProgress: (p) => progress({ fraction: p.fraction, message: `tile ${p.done} of ${p.total}`, etaSeconds: p.etaMs === null ? null : p.etaMs / 1000 }),
+          onProgress: tileProgress(progress),
         }),
       (r) => ({ message: `deblurred in ${r.seconds.toFixed(1)} s on ${String(r.provider).toUpperCase()}` }),
     );
@@ -399,7 +405,7 @@ export class Studio implements StudioApi {
         estimateMotion(session, img.photo.raster, {
           signal,
           tileSize: settings.tileSize,
-          onProgress: (p) => progress({ fraction: p.fraction, message: `tile ${p.done} of ${p.total}`, etaSeconds: p.etaMs === null ? null : p.etaMs / 1000 }),
+          onProgress: tileProgress(progress),
         }),
       (m) => ({ message: `blur score ${m.blurScore.toFixed(1)} px` }),
     );
