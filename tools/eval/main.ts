@@ -78,6 +78,8 @@ async function main(): Promise<void> {
   for (const s of samples) addScore(blurry, s, s.blurry, null);
   report.methods['blurry input'] = blurry;
   const blurryPsnr = new Map(samples.map((s) => [s.id, psnr(s.blurry, s.sharp)]));
+  /** Each network's outputs by crop id, to score it again on the peer's subset. */
+  const outputs = new Map<string, Map<string, TestSample['sharp']>>();
 
   for (const [file, label] of [
     ['deblur.onnx', 'G fast'],
@@ -90,6 +92,8 @@ async function main(): Promise<void> {
     }
     const session = await openSession(modelPath, { role: 'deblur' });
     const scores = emptyScores();
+    const outs = new Map<string, TestSample['sharp']>();
+    outputs.set(label, outs);
     let seconds = 0;
     let pixels = 0;
     for (const [i, s] of samples.entries()) {
@@ -97,11 +101,12 @@ async function main(): Promise<void> {
       seconds += sec;
       pixels += s.blurry.width * s.blurry.height;
       addScore(scores, s, out, blurryPsnr.get(s.id)!);
-      if (i % 10 === 0) process.stderr.write(`${label}: ${i + 1}/${samples.length}\r`);
+      outs.set(s.id, out);
+      if (process.stderr.isTTY && i % 10 === 0) process.stderr.write(`${label}: ${i + 1}/${samples.length}\r`);
     }
     report.methods[label] = scores;
     report.secondsPerMegapixel[label] = seconds / (pixels / 1e6);
-    process.stderr.write(`${label}: done                \n`);
+    process.stderr.write(`${label}: done\n`);
   }
 
   const motionPath = path.join(values.models!, 'motion.onnx');
@@ -130,7 +135,7 @@ async function main(): Promise<void> {
       const out = await maximDeblur(s.blurry);
       seconds += (performance.now() - t) / 1000;
       addScore(scores, s, out, blurryPsnr.get(s.id)!);
-      process.stderr.write(`MAXIM: ${i + 1}/${chosen.length} (${(seconds / (i + 1)).toFixed(1)} s per crop)\r`);
+      process.stderr.write(`MAXIM: ${i + 1}/${chosen.length} (${(seconds / (i + 1)).toFixed(1)} s per crop)${process.stderr.isTTY ? '\r' : '\n'}`);
     }
     scores.subset = chosen.length < samples.length ? chosen.map((s) => s.id) : undefined;
     report.methods['MAXIM (peer)'] = scores;
@@ -139,6 +144,22 @@ async function main(): Promise<void> {
     report.methods['MAXIM (peer)'] = previous.methods['MAXIM (peer)'];
     report.secondsPerMegapixel['MAXIM (peer)'] = previous.secondsPerMegapixel['MAXIM (peer)'];
     report.peerFrom = previous.created;
+  }
+
+  // MAXIM runs on a subset (it is slow here): score every network on exactly those crops too.
+  const subset = report.methods['MAXIM (peer)']?.subset;
+  if (subset) {
+    const ids = new Set(subset);
+    const blurrySubset = emptyScores();
+    for (const s of samples) if (ids.has(s.id)) addScore(blurrySubset, s, s.blurry, null);
+    blurrySubset.subset = subset;
+    report.methods["blurry input (MAXIM's crops)"] = blurrySubset;
+    for (const [label, outs] of outputs) {
+      const scores = emptyScores();
+      for (const s of samples) if (ids.has(s.id)) addScore(scores, s, outs.get(s.id)!, blurryPsnr.get(s.id)!);
+      scores.subset = subset;
+      report.methods[`${label} (MAXIM's crops)`] = scores;
+    }
   }
 
   await closeSessions();

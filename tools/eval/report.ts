@@ -29,17 +29,22 @@ const BINS = ['<5 px', '5-10 px', '10-20 px', '>=20 px'];
 
 export function formatReport(r: EvalReport): string {
   const lines: string[] = [];
-  lines.push(`Held-out synthetic sets: ${r.photos} test photos, ${r.crop}×${r.crop} crops (${SETS.map((s) => `${s} ${r.samples[s]}`).join(', ')})`);
+  lines.push(`Held-out synthetic sets: ${r.samples.linear} test photos, ${r.crop}×${r.crop} crops (${SETS.map((s) => `${s} ${r.samples[s]}`).join(', ')})`);
   lines.push('');
   lines.push(`| method | ${SETS.map((s) => `${s} PSNR / SSIM`).join(' | ')} | s/MP |`);
   lines.push(`|---|${SETS.map(() => '---').join('|')}|---|`);
-  const base = r.methods['blurry input'];
-  for (const [name, m] of Object.entries(r.methods)) {
+  // The whole sets first, then the peer's subset, each starting with its blurry input.
+  const rows = Object.entries(r.methods).sort(([a, ma], [b, mb]) => Number(!!ma.subset) - Number(!!mb.subset) || Number(!a.startsWith('blurry')) - Number(!b.startsWith('blurry')));
+  for (const [name, m] of rows) {
+    // Methods run on the peer's subset compare with the blurry input on that subset.
+    const base = m.subset ? r.methods["blurry input (MAXIM's crops)"] : r.methods['blurry input'];
     const cells = SETS.map((s) => {
       if (!m.count[s]) return '–';
-      const p = m.psnr[s] / m.count[s];
-      const gain = name !== 'blurry input' && base?.count[s] ? ` (${signed(p - base.psnr[s] / base.count[s])})` : '';
-      return `${p.toFixed(2)} / ${(m.ssim[s] / m.count[s]).toFixed(4)}${gain}`;
+      const p = meanPsnr(m, s);
+      const b = base?.count[s] ? meanPsnr(base, s) : NaN;
+      // On the no-blur set the input is the target itself (∞ dB): the output's PSNR against it is the measure.
+      const gain = !name.startsWith('blurry input') && Number.isFinite(b) ? ` (${signed(p - b)})` : '';
+      return `${Number.isFinite(p) ? p.toFixed(2) : '∞'} / ${(m.ssim[s] / m.count[s]).toFixed(4)}${gain}`;
     });
     const speed = r.secondsPerMegapixel[name];
     const note = m.subset ? ` (${m.subset.length} crops)` : '';
@@ -50,7 +55,7 @@ export function formatReport(r: EvalReport): string {
   lines.push(`| method | ${BINS.join(' | ')} |`);
   lines.push(`|---|${BINS.map(() => '---').join('|')}|`);
   for (const [name, m] of Object.entries(r.methods)) {
-    if (name === 'blurry input') continue;
+    if (name.startsWith('blurry input')) continue;
     lines.push(`| ${name} | ${BINS.map((b) => (m.binGain[b]?.n ? `${signed(m.binGain[b].sum / m.binGain[b].n)} (${m.binGain[b].n})` : '–')).join(' | ')} |`);
   }
   if (r.motion) {
@@ -59,6 +64,12 @@ export function formatReport(r: EvalReport): string {
   }
   if (r.peerFrom) lines.push(`(MAXIM numbers from the run of ${r.peerFrom} on identical crops)`);
   return lines.join('\n');
+}
+
+/** Mean PSNR of a set; JSON keeps an infinite sum (an output identical to its target) as null. */
+function meanPsnr(m: MethodScores, set: string): number {
+  const sum = m.psnr[set] as number | null;
+  return sum === null ? Infinity : sum / m.count[set];
 }
 
 function signed(v: number): string {
