@@ -15,10 +15,11 @@ import { deblurFloat } from '../../tools/eval/run-networks.ts';
 
 const models = path.join(appRoot, 'models');
 /**
- * PSNR gain the shipped fast G must keep on a linear blur of half-length 4–6 px: the issue's target is 2 dB; the
- * weights trained so far reach less (models/MODEL_CARD.md), so the guard holds them at what they measured.
+ * PSNR gain the shipped fast G must keep on this image (a linear-light blur of half-length 4–6 px). The issue's
+ * target is 2 dB; the weights trained so far measure 0.63 dB here (models/MODEL_CARD.md), so the guard holds
+ * them there, with a margin for platform rounding. Raise it with better weights.
  */
-const MIN_GAIN_DB = 0.05;
+const MIN_GAIN_DB = 0.5;
 /** Sharp photos must come out untouched (the no-blur target). */
 const MIN_NO_BLUR_PSNR = 40;
 
