@@ -9,13 +9,14 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { loadTrainableNetwork } from '../graph/interpreter.ts';
+import { createPatchGan } from '../graph/patchgan.ts';
 import type { TrainableNetwork } from '../graph/trainable-network.ts';
 import { reblurConsistency } from '../neurmap/evaluate.ts';
 import { motionMagnitude } from '../neurmap/tensor-ops.ts';
 import { PhotoBatchStream, streamOptionsFromConfig } from '../neurmap/data.ts';
 import { parseTrainingConfig, type TrainingConfigInput } from '../neurmap/config.ts';
 import { onnxNetworkSpec, patchGanSpec } from '../neurmap/network-spec.ts';
-import { workerCompute } from '../neurmap/parallel.ts';
+import { workerCompute, workersAvailable } from '../neurmap/parallel.ts';
 import { useTrainingBackend } from '../neurmap/tf-backend.ts';
 import { trainNeurmap } from '../neurmap/trainer.ts';
 import type { TrainingProgress } from '../neurmap/training-log.ts';
@@ -190,12 +191,15 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
   await fs.mkdir(opts.runDir, { recursive: true });
   let deblurOnnx: Uint8Array | null = null;
   let motionOnnx: Uint8Array | null = null;
-  const workers = opts.workers ?? 2;
+  const workers = workersAvailable() ? (opts.workers ?? 2) : 0;
   const networks = { G: onnxNetworkSpec(opts.base.deblur, 'deblur'), M: onnxNetworkSpec(opts.base.motion, 'motion'), D: patchGanSpec({ seed: config.seed }) };
   status(`training on ${train.length} blurry and ${sharpChoice.files.length} sharp photos (${sharpChoice.source})`);
   const result = await trainNeurmap({
     config,
-    compute: workers > 0 ? workerCompute({ workers, networks }) : await localCompute(networks),
+    compute:
+      workers > 0
+        ? workerCompute({ workers, networks })
+        : { kind: 'local', networks: { G: loadTrainableNetwork(opts.base.deblur, 'deblur'), M: loadTrainableNetwork(opts.base.motion, 'motion'), D: createPatchGan({ seed: config.seed }) } },
     data,
     runDir: opts.runDir,
     signal: opts.signal,
@@ -237,11 +241,6 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
     motionOnnx,
     training: { blurry: train.length, heldOut: heldOut.length, sharp: sharpChoice.files.length, sharpSource: sharpChoice.source, skipped },
   };
-}
-
-async function localCompute(specs: { G: ReturnType<typeof onnxNetworkSpec>; M: ReturnType<typeof onnxNetworkSpec>; D: ReturnType<typeof patchGanSpec> }) {
-  const { buildNetwork } = await import('../neurmap/network-spec.ts');
-  return { kind: 'local' as const, networks: { G: await buildNetwork(specs.G), M: await buildNetwork(specs.M), D: await buildNetwork(specs.D) } };
 }
 
 /** Fraction done and seconds left under both budgets: the iteration count and, when set, the minutes. */

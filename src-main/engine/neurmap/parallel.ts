@@ -8,6 +8,8 @@ import type { NetworkSpecs } from './network-spec.ts';
 import type { PhaseMessage, WorkerReply, WorkerRequest } from './parallel-worker.ts';
 import { moduleExtension, type BackendChoice } from './tf-backend.ts';
 import type { ComputeChoice } from './trainer.ts';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Data-parallel training on worker threads. tfjs's WASM backend runs one thread per process in Node, so to use
@@ -206,8 +208,20 @@ function averageInto(arrays: Float32Array[]): Float32Array {
   return out;
 }
 
+function workerModule(): URL {
+  return new URL('./parallel-worker' + moduleExtension(), import.meta.url);
+}
+
+/**
+ * Whether worker threads can load the trainer here: its modules must exist as files beside this one, which is
+ * not the case inside a bundle (the packaged app), where training runs in the calling thread instead.
+ */
+export function workersAvailable(): boolean {
+  return existsSync(fileURLToPath(workerModule()));
+}
+
 function spawnWorker(): Worker {
-  const target = new URL('./parallel-worker' + moduleExtension(), import.meta.url);
+  const target = workerModule();
   if (moduleExtension() === '.js') return new Worker(target);
   // Running from TypeScript sources (tsx): workers do not inherit tsx's loader, so register it first.
   const tsx = import.meta.resolve('tsx/esm/api');
