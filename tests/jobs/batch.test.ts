@@ -28,7 +28,8 @@ async function photoFolder(count: number, opts: { width?: number; height?: numbe
 async function mtimes(dir: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const e of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (e.isFile() && e.name !== MANIFEST_NAME) out.set(path.relative(dir, path.join(e.parentPath, e.name)), (await fs.stat(path.join(e.parentPath, e.name))).mtimeMs);
+    // Outputs only: not the manifest, nor a temp file a killed run was writing.
+    if (e.isFile() && e.name !== MANIFEST_NAME && !e.name.includes('.tmp-')) out.set(path.relative(dir, path.join(e.parentPath, e.name)), (await fs.stat(path.join(e.parentPath, e.name))).mtimeMs);
   }
   return out;
 }

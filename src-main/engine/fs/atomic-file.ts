@@ -7,6 +7,14 @@ export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${crypto.randomBytes(6).toString('hex')}`);
 }
 
+/** Removes temp files of `target` that a killed process left behind (none exist while a write is in flight elsewhere). */
+export async function removeTempFilesFor(target: string): Promise<void> {
+  const prefix = `.${path.basename(target)}.tmp-`;
+  const dir = path.dirname(target);
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith(prefix)).map((n) => fs.rm(path.join(dir, n), { force: true })));
+}
+
 /**
  * Writes a file so that readers see either the old content or the whole new one, never a part:
  * write a temp file in the same folder, fsync, rename over the target. The temp file is removed on failure.

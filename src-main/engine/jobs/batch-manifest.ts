@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../fs/atomic-file.ts';
+import { removeTempFilesFor, writeFileAtomic } from '../fs/atomic-file.ts';
 
 export const MANIFEST_NAME = '.neurmap-batch.json';
 
@@ -26,6 +26,7 @@ export class BatchManifest {
 
   static async open(outputDir: string, settingsKey: string): Promise<BatchManifest> {
     const file = path.join(outputDir, MANIFEST_NAME);
+    await removeTempFilesFor(file);
     let data: ManifestData = { version: 1, settingsKey, done: {}, started: null };
     try {
       const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as ManifestData;

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BatchManifest } from './batch-manifest.ts';
+import { removeTempFilesFor } from '../fs/atomic-file.ts';
 import { EtaEstimator } from './eta.ts';
 import { scanPhotoFolder } from './scan-folder.ts';
 import { outputExtension } from './output-format.ts';
@@ -104,6 +105,8 @@ export async function runBatch(
   const inputDir = path.resolve(settings.inputDir);
   const files = await scanPhotoFolder(inputDir, { recursive: settings.recursive, exclude: [settings.outputDir] });
   const manifest = await BatchManifest.open(path.resolve(settings.outputDir), settingsKey(settings));
+  // The file in flight when a run was killed may have left its temp file: the next write starts clean.
+  if (manifest.interrupted) await removeTempFilesFor(outputPathFor(settings, manifest.interrupted));
   const sizes = await Promise.all(files.map((f) => (opts.sizeOf ?? fileSize)(path.join(inputDir, f))));
   const eta = new EtaEstimator(sizes.reduce((a, b) => a + b, 0));
   const summary: BatchSummary = { total: files.length, done: 0, skipped: 0, failed: [], cancelled: false, stoppedBy: null, manifest: manifest.file };
