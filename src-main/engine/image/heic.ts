@@ -169,8 +169,8 @@ function readNclx(h: LibHeif, handlePtr: number): { primaries: number; transfer:
   }
 }
 
-/** The primary image's display size (after the container's rotation), without decoding pixels. */
-export function probeHeif(path: string, data: Uint8Array): { width: number; height: number } {
+/** Runs `use` with the primary image handle of a HEIF file in `data`; the handle and context are freed after. */
+function withPrimaryImage<T>(path: string, data: Uint8Array, use: (h: LibHeif, handle: EmbindObject, ctx: EmbindObject) => T): T {
   const h = libheif();
   const ctx = h.heif_context_alloc();
   try {
@@ -179,7 +179,7 @@ export function probeHeif(path: string, data: Uint8Array): { width: number; heig
     const handle = h.heif_js_context_get_primary_image_handle(ctx);
     if (isError(handle)) throw decodeError(path, 'HEIC/HEIF', new Error(handle.message));
     try {
-      return { width: h.heif_image_handle_get_width(handle), height: h.heif_image_handle_get_height(handle) };
+      return use(h, handle, ctx);
     } finally {
       h.heif_image_handle_release(handle);
     }
@@ -188,54 +188,47 @@ export function probeHeif(path: string, data: Uint8Array): { width: number; heig
   }
 }
 
+/** The primary image's display size (after the container's rotation), without decoding pixels. */
+export function probeHeif(path: string, data: Uint8Array): { width: number; height: number } {
+  return withPrimaryImage(path, data, (h, handle) => ({ width: h.heif_image_handle_get_width(handle), height: h.heif_image_handle_get_height(handle) }));
+}
+
 /**
  * Decode the primary image of a HEIF file held in `data` into a display-oriented raster: 8-bit
  * sources to an 8-bit raster, 10/12-bit ones to a 16-bit raster (scaled to the full 16-bit range),
  * alpha separated untouched. Refuses images over the limits before decoding any pixel.
  */
 export function decodeHeif(path: string, data: Uint8Array, limits: Required<SizeLimits>): HeifDecoded {
-  const h = libheif();
-  const ctx = h.heif_context_alloc();
-  try {
-    const err = h.heif_context_read_from_memory(ctx, data);
-    if (err.code.value !== 0) throw decodeError(path, 'HEIC/HEIF', new Error(err.message));
-    const handle = h.heif_js_context_get_primary_image_handle(ctx);
-    if (isError(handle)) throw decodeError(path, 'HEIC/HEIF', new Error(handle.message));
-    try {
-      const hp = handle.$$.ptr;
-      const width = h.heif_image_handle_get_width(handle);
-      const height = h.heif_image_handle_get_height(handle);
-      checkImageSize(path, width, height, limits);
-      const storedWidth = h._heif_image_handle_get_ispe_width(hp) || width;
-      const storedHeight = h._heif_image_handle_get_ispe_height(hp) || height;
-      const bitDepth = Math.max(8, h._heif_image_handle_get_luma_bits_per_pixel(hp));
-      const grey = h._heif_image_handle_get_chroma_bits_per_pixel(hp) <= 0;
-      const hasAlpha = h.heif_image_handle_has_alpha_channel(handle) !== 0;
-      const deep = bitDepth > 8;
-      const chromaName = `heif_chroma_interleaved_${deep ? (hasAlpha ? 'RRGGBBAA_LE' : 'RRGGBB_LE') : hasAlpha ? 'RGBA' : 'RGB'}`;
-      const orientation = readTransforms(h, ctx.$$.ptr, hp);
-      const nclx = readNclx(h, hp);
+  return withPrimaryImage(path, data, (h, handle, ctx) => {
+    const hp = handle.$$.ptr;
+    const width = h.heif_image_handle_get_width(handle);
+    const height = h.heif_image_handle_get_height(handle);
+    checkImageSize(path, width, height, limits);
+    const storedWidth = h._heif_image_handle_get_ispe_width(hp) || width;
+    const storedHeight = h._heif_image_handle_get_ispe_height(hp) || height;
+    const bitDepth = Math.max(8, h._heif_image_handle_get_luma_bits_per_pixel(hp));
+    const grey = h._heif_image_handle_get_chroma_bits_per_pixel(hp) <= 0;
+    const hasAlpha = h.heif_image_handle_has_alpha_channel(handle) !== 0;
+    const deep = bitDepth > 8;
+    const chromaName = `heif_chroma_interleaved_${deep ? (hasAlpha ? 'RRGGBBAA_LE' : 'RRGGBB_LE') : hasAlpha ? 'RGBA' : 'RGB'}`;
+    const orientation = readTransforms(h, ctx.$$.ptr, hp);
+    const nclx = readNclx(h, hp);
 
-      const img = h.heif_js_decode_image2(handle, h.heif_colorspace.heif_colorspace_RGB, h.heif_chroma[chromaName]);
-      if (isError(img) || !img || !Array.isArray(img.channels) || img.channels.length === 0) {
-        throw decodeError(path, 'HEIC/HEIF', new Error(isError(img) ? img.message : 'decoding failed'));
-      }
-      try {
-        const ch = img.channels[0];
-        if (ch.width !== width || ch.height !== height) {
-          throw new ImageError('failed', path, `the HEIF decoder returned ${ch.width}×${ch.height} instead of ${width}×${height}`);
-        }
-        const raster = copyInterleaved(ch, deep ? 16 : 8, hasAlpha, deep ? bitDepth : 8, grey);
-        return { raster, storedWidth, storedHeight, orientation, bitDepth, nclx };
-      } finally {
-        h.heif_image_release(img.image);
-      }
-    } finally {
-      h.heif_image_handle_release(handle);
+    const img = h.heif_js_decode_image2(handle, h.heif_colorspace.heif_colorspace_RGB, h.heif_chroma[chromaName]);
+    if (isError(img) || !img || !Array.isArray(img.channels) || img.channels.length === 0) {
+      throw decodeError(path, 'HEIC/HEIF', new Error(isError(img) ? img.message : 'decoding failed'));
     }
-  } finally {
-    h.heif_context_free(ctx);
-  }
+    try {
+      const ch = img.channels[0];
+      if (ch.width !== width || ch.height !== height) {
+        throw new ImageError('failed', path, `the HEIF decoder returned ${ch.width}×${ch.height} instead of ${width}×${height}`);
+      }
+      const raster = copyInterleaved(ch, deep ? 16 : 8, hasAlpha, deep ? bitDepth : 8, grey);
+      return { raster, storedWidth, storedHeight, orientation, bitDepth, nclx };
+    } finally {
+      h.heif_image_release(img.image);
+    }
+  });
 }
 
 /** Copy libheif's interleaved RGB(A) rows (with stride) into a raster, rescaling deep samples to 16 bits. */

@@ -17,6 +17,21 @@ export interface TrainingBatch {
   unpairedSharp: Float32Array;
 }
 
+/** A batch of the given shape with zeroed arrays, for a source to fill. */
+export function emptyBatch(iteration: number, crop: number, paired: number, unpaired: number): TrainingBatch {
+  const per = 3 * crop * crop;
+  return {
+    iteration,
+    crop,
+    paired,
+    unpaired,
+    pairedBlurry: new Float32Array(paired * per),
+    pairedSharp: new Float32Array(paired * per),
+    unpairedBlurry: new Float32Array(unpaired * per),
+    unpairedSharp: new Float32Array(unpaired * per),
+  };
+}
+
 /** Anything that yields batches by iteration number (data.ts's photo stream, or a test's synthetic source). */
 export interface BatchSource {
   batch(iteration: number): Promise<TrainingBatch>;

@@ -20,7 +20,7 @@ import { buildNetwork, onnxNetworkSpec, patchGanSpec, standInNetworkSpec, type N
 import { WorkerEngine } from './parallel.ts';
 import { useTrainingBackend, type BackendChoice } from './tf-backend.ts';
 import { learningRates } from './trainer.ts';
-import type { TrainingBatch } from './batch.ts';
+import { emptyBatch, type TrainingBatch } from './batch.ts';
 import { blurWithOffsets, linearOffsetField } from '../synth/index.ts';
 import { slotRng } from './data.ts';
 
@@ -151,16 +151,7 @@ function syntheticBatch(iteration: number, cfg: TrainingConfig): TrainingBatch {
     const n = c * c;
     return blurWithOffsets(img, linearOffsetField(c, c, new Float32Array(n).fill(rng.uniform(-8, 8)), new Float32Array(n).fill(rng.uniform(0, 8)), 15)).data;
   };
-  const b: TrainingBatch = {
-    iteration,
-    crop: c,
-    paired: P,
-    unpaired: U,
-    pairedBlurry: new Float32Array(P * per),
-    pairedSharp: new Float32Array(P * per),
-    unpairedBlurry: new Float32Array(U * per),
-    unpairedSharp: new Float32Array(U * per),
-  };
+  const b = emptyBatch(iteration, c, P, U);
   for (let i = 0; i < P; i++) {
     const s = image(i);
     b.pairedSharp.set(s.data, i * per);

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { BatchSource, TrainingBatch } from './batch.ts';
+import { emptyBatch, type BatchSource, type TrainingBatch } from './batch.ts';
 import { Rng } from '../synth/random.ts';
 import { synthesizeSample, type BlurRecipe } from '../synth/recipes.ts';
 import { cropFloatImage, type FloatImage } from '../synth/float-image.ts';
@@ -168,16 +168,7 @@ export class PhotoBatchStream implements BatchSource {
   async batch(iteration: number): Promise<TrainingBatch> {
     const { cropSize: c, paired: P, unpaired: U } = this.opts;
     const per = 3 * c * c;
-    const batch: TrainingBatch = {
-      iteration,
-      crop: c,
-      paired: P,
-      unpaired: U,
-      pairedBlurry: new Float32Array(P * per),
-      pairedSharp: new Float32Array(P * per),
-      unpairedBlurry: new Float32Array(U * per),
-      unpairedSharp: new Float32Array(U * per),
-    };
+    const batch = emptyBatch(iteration, c, P, U);
     const jobs: Array<Promise<void>> = [];
     for (let i = 0; i < P; i++) {
       jobs.push(
