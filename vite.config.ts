@@ -2,6 +2,8 @@
  * Vite builds, by mode:
  *   renderer (default): src-renderer → dist/renderer (the editor; one script, one stylesheet)
  *   main:    src-main/main.ts → dist/main/main.js (Electron main process, ESM, node_modules external)
+ *   host:    src-main/studio-host/entry.ts → dist/main/studio-host.js (the engine's utility process)
+ *   trainer-worker: src-main/engine/neurmap/parallel-worker.ts → dist/main/parallel-worker.js (training threads)
  *   preload: src-main/preload.ts → dist/main/preload.cjs (sandboxed preloads must be one CommonJS file)
  */
 import { defineConfig } from 'vite';
@@ -26,8 +28,17 @@ function engineFiles(): Plugin {
   };
 }
 
+/** Node bundles: entry and output file, one bundle per mode (each file stands alone). */
+const NODE_BUNDLES: Record<string, { entry: string; file: string }> = {
+  main: { entry: 'src-main/main.ts', file: 'main.js' },
+  host: { entry: 'src-main/studio-host/entry.ts', file: 'studio-host.js' },
+  'trainer-worker': { entry: 'src-main/engine/neurmap/parallel-worker.ts', file: 'parallel-worker.js' },
+  preload: { entry: 'src-main/preload.ts', file: 'preload.cjs' },
+};
+
 export default defineConfig(({ mode }) => {
-  if (mode === 'main' || mode === 'preload') {
+  const bundle = NODE_BUNDLES[mode];
+  if (bundle) {
     const preload = mode === 'preload';
     return {
       root,
@@ -41,11 +52,9 @@ export default defineConfig(({ mode }) => {
         minify: false,
         target: 'node20',
         rollupOptions: {
-          input: path.join(root, 'src-main', preload ? 'preload.ts' : 'main.ts'),
+          input: path.join(root, bundle.entry),
           external: ['electron', ...nodeBuiltins],
-          output: preload
-            ? { format: 'cjs' as const, entryFileNames: 'preload.cjs', inlineDynamicImports: true }
-            : { format: 'es' as const, entryFileNames: 'main.js', inlineDynamicImports: true },
+          output: { format: preload ? ('cjs' as const) : ('es' as const), entryFileNames: bundle.file, inlineDynamicImports: true },
         },
       },
       ssr: preload ? { noExternal: true, external: ['electron'] } : { target: 'node' as const },

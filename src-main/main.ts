@@ -1,9 +1,9 @@
 /**
- * Electron main process: thin glue between the window and the engine's Studio. It never imports engine
- * internals and does no heavy work itself (the Studio is async and runs its heavy work off this thread).
+ * Electron main process: thin glue between the window and the engine's Studio, which runs in a utility process
+ * (studio-host/), so nothing the engine does (decoding, rendering, training) can stall this thread or the window.
  * Security settings are plain data in window-options.ts (unit-tested); the trust model is described there.
  */
-import { app, BrowserWindow, dialog, ipcMain, protocol, session, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session, utilityProcess, type IpcMainInvokeEvent } from 'electron';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { appRoot, baseModelsDir, userDataDir } from './engine/paths.ts';
@@ -11,11 +11,12 @@ import { createApiDispatcher, type DialogProvider } from './ipc/handlers.ts';
 import { PathGrants } from './ipc/grants.ts';
 import { DROP_GRANT_CHANNEL, INVOKE_METHODS, JOB_EVENT_CHANNEL, channelOf } from './ipc/channels.ts';
 import type { OutputFormat } from './ipc/contract.ts';
-import { disposeStudio, loadStudio, type StudioService } from './bridge/studio-loader.ts';
+import { createHostedStudio, type HostedStudio, type HostProcess } from './studio-host/client.ts';
+import type { FromHost } from './studio-host/protocol.ts';
 import { mimeOf } from './bridge/mime.ts';
 import {
   APP_ENTRY, APP_ORIGIN, APP_SCHEME, ASSET_SCHEME, acceptDropGrant, allowPermission, appRequestFile, assetRequestPath,
-  electronAssetUrl, isAllowedNavigation, schemePrivileges, securityHeaders, windowOpenHandler, windowOptions,
+  ELECTRON_ASSET_URL, isAllowedNavigation, schemePrivileges, securityHeaders, windowOpenHandler, windowOptions,
 } from './window-options.ts';
 
 const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'tif', 'tiff', 'webp', 'heic', 'heif', 'avif'];
@@ -28,8 +29,9 @@ if (!app.requestSingleInstanceLock()) app.quit();
 
 const rendererDir = path.join(appRoot, 'dist', 'renderer');
 const preloadPath = path.join(appRoot, 'dist', 'main', 'preload.cjs');
+const hostPath = path.join(appRoot, 'dist', 'main', 'studio-host.js');
 let win: BrowserWindow | null = null;
-let studio: StudioService | null = null;
+let studio: HostedStudio | null = null;
 
 /** Every navigation, new window and webview is refused, in every web contents. */
 app.on('web-contents-created', (_event, contents) => {
@@ -53,7 +55,7 @@ app.on('second-instance', () => {
 app.on('window-all-closed', () => app.quit());
 
 app.on('will-quit', () => {
-  if (studio) void disposeStudio(studio);
+  if (studio) void studio.dispose();
 });
 
 function electronDialogs(): DialogProvider {
@@ -99,6 +101,17 @@ function electronDialogs(): DialogProvider {
   };
 }
 
+/** The engine host as an Electron utility process: its own process, so heavy work never blocks this one. */
+function forkUtilityHost(): HostProcess {
+  const child = utilityProcess.fork(hostPath, [], { serviceName: 'NeurMAP Studio engine', stdio: 'inherit' });
+  return {
+    post: (m) => child.postMessage(m),
+    onMessage: (cb) => child.on('message', (m: unknown) => cb(m as FromHost)),
+    onExit: (cb) => child.once('exit', (code) => cb(`exit code ${code}`)),
+    kill: () => void child.kill(),
+  };
+}
+
 /** IPC is answered only for our own window's main frame, loaded from the app scheme. */
 function trustedSender(event: IpcMainInvokeEvent): boolean {
   const frame = event.senderFrame;
@@ -107,14 +120,16 @@ function trustedSender(event: IpcMainInvokeEvent): boolean {
 
 async function start(): Promise<void> {
   const handedOut = new Set<string>();
-  studio = await loadStudio({
-    userDataDir: userDataDir(),
-    modelsDir: app.isPackaged && !process.env.NEURMAP_MODELS_DIR ? path.join(process.resourcesPath, 'models') : baseModelsDir(),
-    assetUrl: (assetPath) => {
-      handedOut.add(assetPath);
-      return electronAssetUrl(assetPath);
+  studio = createHostedStudio({
+    spawn: forkUtilityHost,
+    settings: {
+      userDataDir: userDataDir(),
+      modelsDir: app.isPackaged && !process.env.NEURMAP_MODELS_DIR ? path.join(process.resourcesPath, 'models') : baseModelsDir(),
+      assetUrl: ELECTRON_ASSET_URL,
     },
+    onHandedOut: (assetPath) => handedOut.add(assetPath),
   });
+  await studio.ready();
   const theStudio = studio;
   const grants = new PathGrants();
   const dispatcher = createApiDispatcher(theStudio, grants, { dialogs: electronDialogs() });

@@ -11,6 +11,7 @@
  *    window, which the preload reports from a trusted drop event).
  */
 import path from 'node:path';
+import { assetUrlOf, type AssetUrlForm } from './ipc/asset-url.ts';
 
 export const APP_SCHEME = 'neurmap-app';
 export const APP_HOST = 'app';
@@ -162,8 +163,10 @@ export function assetRequestPath(url: string): string | null {
 }
 
 /** The URL the Electron shell gives the Studio for an asset path. */
+export const ELECTRON_ASSET_URL: AssetUrlForm = { prefix: `${ASSET_SCHEME}://${ASSET_HOST}/`, suffix: '' };
+
 export function electronAssetUrl(assetPath: string): string {
-  return `${ASSET_SCHEME}://${ASSET_HOST}/${assetPath.split('/').map(encodeURIComponent).join('/')}`;
+  return assetUrlOf(ELECTRON_ASSET_URL, assetPath);
 }
 
 /**

@@ -18,7 +18,10 @@ export function rendererIsStale(dir = rendererDir, srcDir = path.join(appRoot, '
   return fs.existsSync(srcDir) ? walk(srcDir) : false;
 }
 
-export async function viteBuild(mode: 'renderer' | 'main' | 'preload'): Promise<void> {
+/** The Node bundles of the desktop app (vite.config.ts), in build order. */
+export const DESKTOP_BUNDLES = ['main', 'host', 'trainer-worker', 'preload'] as const;
+
+export async function viteBuild(mode: 'renderer' | (typeof DESKTOP_BUNDLES)[number]): Promise<void> {
   const vite = await import('vite');
   await vite.build({ configFile: path.join(appRoot, 'vite.config.ts'), mode, logLevel: 'warn' });
 }

@@ -8,20 +8,27 @@ import { baseModelsDir, userDataDir } from '../engine/paths.ts';
 import { newToken } from './auth.ts';
 import { ensureRendererBuilt } from './build.ts';
 import { AssetUrls, startBridge, type Bridge } from './server.ts';
-import { disposeStudio, loadStudio } from './studio-loader.ts';
+import { createHostedStudio } from '../studio-host/client.ts';
+import { forkNodeHost } from '../studio-host/node-process.ts';
 
 export async function serve(options: { port?: number; log?: (s: string) => void } = {}): Promise<Bridge & { stop(): Promise<void> }> {
   const log = options.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const rendererDir = await ensureRendererBuilt(log);
   const token = newToken();
   const assets = new AssetUrls(token);
-  const studio = await loadStudio({ userDataDir: userDataDir(), modelsDir: baseModelsDir(), assetUrl: assets.url });
+  // The engine runs in its own process, so decoding and training never stall the server or its event stream.
+  const studio = createHostedStudio({
+    spawn: forkNodeHost,
+    settings: { userDataDir: userDataDir(), modelsDir: baseModelsDir(), assetUrl: assets.form },
+    onHandedOut: assets.remember,
+  });
+  await studio.ready();
   const bridge = await startBridge({ studio, rendererDir, token, assets, port: options.port });
   return {
     ...bridge,
     async stop() {
       await bridge.close();
-      await disposeStudio(studio);
+      await studio.dispose();
     },
   };
 }

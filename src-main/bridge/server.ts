@@ -20,6 +20,7 @@ import { createApiDispatcher, type ApiDispatcher, type CallOutcome } from '../ip
 import { PathGrants } from '../ipc/grants.ts';
 import { folderPurposeSchema, pathSchema } from '../ipc/schemas.ts';
 import type { Asset, StudioApi } from '../ipc/contract.ts';
+import { assetUrlOf, type AssetUrlForm } from '../ipc/asset-url.ts';
 import { checkRequest, newToken } from './auth.ts';
 import { mimeOf } from './mime.ts';
 import { securityHeaders } from '../window-options.ts';
@@ -29,10 +30,17 @@ export const PHOTO_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.web
 /** Hands out and remembers asset URLs; the bridge serves only what it handed out. */
 export class AssetUrls {
   private readonly paths = new Set<string>();
-  constructor(private readonly token: string) {}
+  readonly form: AssetUrlForm;
+  constructor(token: string) {
+    this.form = { prefix: '/asset/', suffix: `?token=${encodeURIComponent(token)}` };
+  }
   url = (assetPath: string): string => {
+    this.remember(assetPath);
+    return assetUrlOf(this.form, assetPath);
+  };
+  /** For URLs made elsewhere with this form (by the engine host). */
+  remember = (assetPath: string): void => {
     this.paths.add(assetPath);
-    return `/asset/${assetPath.split('/').map(encodeURIComponent).join('/')}?token=${encodeURIComponent(this.token)}`;
   };
   has(assetPath: string): boolean {
     return this.paths.has(assetPath);

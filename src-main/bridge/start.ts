@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { appRoot } from '../engine/paths.ts';
-import { viteBuild } from './build.ts';
+import { DESKTOP_BUNDLES, viteBuild } from './build.ts';
 import { runServe } from './serve.ts';
 
 /** The Electron executable, or null with the reason it cannot be used. */
@@ -30,8 +30,7 @@ export async function start(argv: string[]): Promise<void> {
   if (binary) {
     process.stdout.write('Building NeurMAP Studio…\n');
     await viteBuild('renderer');
-    await viteBuild('main');
-    await viteBuild('preload');
+    for (const bundle of DESKTOP_BUNDLES) await viteBuild(bundle);
     const child = spawn(binary, [appRoot, ...argv], { stdio: 'inherit', env: { ...process.env, ELECTRON_RUN_AS_NODE: undefined } });
     child.on('exit', (code) => process.exit(code ?? 0));
     return;

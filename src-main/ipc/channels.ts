@@ -63,3 +63,6 @@ export type StudioMethod = Exclude<InvokeMethod, DialogMethod>;
 export function isDialogMethod(name: string): name is DialogMethod {
   return (DIALOG_METHODS as readonly string[]).includes(name);
 }
+
+/** The methods the engine's Studio answers (every call but the dialogs). */
+export const STUDIO_METHODS: readonly StudioMethod[] = INVOKE_METHODS.filter((m): m is StudioMethod => !isDialogMethod(m));

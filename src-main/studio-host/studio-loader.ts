@@ -1,6 +1,6 @@
 /**
- * Loads the engine's Studio for a shell (Electron main or the bridge). The shells know the Studio only
- * through this file and the StudioApi contract.
+ * Loads the engine's Studio inside the engine host process. The shells know the Studio only through the
+ * StudioApi contract and the host's messages.
  */
 import type { Asset, StudioApi } from '../ipc/contract.ts';
 

@@ -1,0 +1,173 @@
+/**
+ * The shell's side of the engine host: a StudioService whose every call travels to the host process (see
+ * protocol.ts). The host starts on first use; if it dies, pending calls fail with one clear line, running jobs
+ * get a final 'failed' event (batches and adaptations resume from their manifests and checkpoints), and the next
+ * call starts a fresh host.
+ */
+import type { Asset, JobEvent, StudioApi } from '../ipc/contract.ts';
+import { STUDIO_METHODS, type StudioMethod } from '../ipc/channels.ts';
+import type { StudioService } from './studio-loader.ts';
+import type { FromHost, HostSettings, ToHost } from './protocol.ts';
+
+/** A started host process, whatever started it (Electron's utilityProcess, Node's child_process.fork). */
+export interface HostProcess {
+  post(message: ToHost): void;
+  onMessage(cb: (message: FromHost) => void): void;
+  onExit(cb: (description: string) => void): void;
+  kill(): void;
+}
+
+export interface HostedStudioOptions {
+  spawn: () => HostProcess;
+  settings: HostSettings;
+  /** Told about every asset path before the URL that names it reaches the shell's caller. */
+  onHandedOut?: (assetPath: string) => void;
+  /** How long dispose waits for the host to let go of its workers and files. */
+  disposeTimeoutMs?: number;
+}
+
+/** An engine error as it came from the host: the same code and message as if the Studio ran here. */
+export class HostedCallError extends Error {
+  override readonly name = 'HostedCallError';
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  what: string;
+}
+
+interface Running {
+  proc: HostProcess;
+  ready: Promise<void>;
+  exited: Promise<void>;
+}
+
+export type HostedStudio = StudioService & {
+  /** Starts the host now (rather than on the first call) and waits until its Studio is up. */
+  ready(): Promise<void>;
+  dispose(): Promise<void>;
+  /** The host process now running, if any (tests use it to simulate a crash). */
+  readonly process: HostProcess | null;
+};
+
+export function createHostedStudio(options: HostedStudioOptions): HostedStudio {
+  const pending = new Map<number, Pending>();
+  const listeners = new Set<(e: JobEvent) => void>();
+  const runningJobs = new Map<string, JobEvent>();
+  let nextId = 1;
+  let host: Running | null = null;
+  let disposed = false;
+
+  function emit(event: JobEvent): void {
+    if (event.state === 'running') runningJobs.set(event.jobId, event);
+    else runningJobs.delete(event.jobId);
+    for (const cb of listeners) cb(event);
+  }
+
+  function failAll(description: string): void {
+    const line = `the engine process stopped unexpectedly (${description})`;
+    for (const [id, p] of pending) {
+      pending.delete(id);
+      p.reject(new HostedCallError('engine-stopped', `${p.what}: ${line}; try again`));
+    }
+    for (const event of [...runningJobs.values()]) {
+      emit({ ...event, state: 'failed', etaSeconds: null, message: `${line}; start the job again to resume it` });
+    }
+  }
+
+  function startHost(): Running {
+    const proc = options.spawn();
+    let settle: { resolve: () => void; reject: (e: Error) => void } = { resolve: () => {}, reject: () => {} };
+    const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    ready.catch(() => {});
+    let exitedResolve = () => {};
+    const exited = new Promise<void>((resolve) => (exitedResolve = resolve));
+    proc.onMessage((msg) => {
+      switch (msg.type) {
+        case 'ready':
+          settle.resolve();
+          return;
+        case 'init-failed':
+          // The next call tries a fresh host (the cause, e.g. a full disk, may be gone by then).
+          settle.reject(new HostedCallError('engine-error', `the engine could not start: ${msg.message}`));
+          if (host?.proc === proc) host = null;
+          proc.kill();
+          return;
+        case 'handed-out':
+          options.onHandedOut?.(msg.assetPath);
+          return;
+        case 'job-event':
+          emit(msg.event);
+          return;
+        case 'reply': {
+          const p = pending.get(msg.id);
+          if (!p) return;
+          pending.delete(msg.id);
+          if (msg.ok) p.resolve(msg.value);
+          else p.reject(new HostedCallError(msg.error.code, msg.error.message));
+          return;
+        }
+        case 'disposed':
+          return;
+      }
+    });
+    proc.onExit((description) => {
+      exitedResolve();
+      settle.reject(new HostedCallError('engine-stopped', `the engine process stopped while starting (${description})`));
+      if (host?.proc === proc) host = null;
+      if (!disposed) failAll(description);
+    });
+    proc.post({ type: 'init', settings: options.settings });
+    return { proc, ready, exited };
+  }
+
+  async function request(what: string, message: (id: number) => ToHost): Promise<unknown> {
+    if (disposed) throw new HostedCallError('unavailable', `${what}: the engine has been shut down`);
+    host ??= startHost();
+    const { proc, ready } = host;
+    await ready;
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject, what });
+      proc.post(message(id));
+    });
+  }
+
+  const api = Object.fromEntries(
+    STUDIO_METHODS.map((method: StudioMethod) => [method, (...args: unknown[]) => request(method, (id) => ({ type: 'call', id, method, args }))]),
+  ) as unknown as Omit<StudioApi, 'onJobEvent'>;
+
+  return {
+    ...api,
+    onJobEvent(cb) {
+      listeners.add(cb);
+      return () => listeners.delete(cb);
+    },
+    readAsset: (assetPath: string) => request('readAsset', (id) => ({ type: 'read-asset', id, assetPath })) as Promise<Asset | null>,
+    async ready() {
+      if (disposed) throw new HostedCallError('unavailable', 'the engine has been shut down');
+      host ??= startHost();
+      await host.ready;
+    },
+    get process() {
+      return host?.proc ?? null;
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      const running = host;
+      if (!running) return;
+      running.proc.post({ type: 'dispose' });
+      const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), options.disposeTimeoutMs ?? 10_000).unref());
+      if ((await Promise.race([running.exited, timeout])) === 'timeout') running.proc.kill();
+      for (const [id, p] of pending) {
+        pending.delete(id);
+        p.reject(new HostedCallError('unavailable', `${p.what}: the engine has been shut down`));
+      }
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Messages between a shell (Electron main, the local bridge) and the engine host: the process that runs the
+ * Studio so that decoding, strength rendering and training never block the shell. Every message is plain data
+ * (structured clone: Electron's utility-process port and Node's "advanced" IPC serialization both carry it).
+ */
+import type { AssetUrlForm } from '../ipc/asset-url.ts';
+import type { Asset, JobEvent } from '../ipc/contract.ts';
+import type { StudioMethod } from '../ipc/channels.ts';
+
+export interface HostSettings {
+  userDataDir: string;
+  modelsDir: string;
+  assetUrl: AssetUrlForm;
+}
+
+export type CallError = { code: string; message: string };
+
+export type ToHost =
+  | { type: 'init'; settings: HostSettings }
+  | { type: 'call'; id: number; method: StudioMethod; args: unknown[] }
+  | { type: 'read-asset'; id: number; assetPath: string }
+  | { type: 'dispose' };
+
+export type FromHost =
+  | { type: 'ready' }
+  | { type: 'init-failed'; message: string }
+  | { type: 'reply'; id: number; ok: true; value: unknown }
+  | { type: 'reply'; id: number; ok: false; error: CallError }
+  /** Sent before the reply that carries the asset's URL, so the shell knows it before the renderer does. */
+  | { type: 'handed-out'; assetPath: string }
+  | { type: 'job-event'; event: JobEvent }
+  | { type: 'disposed' };
+
+export type AssetReply = Asset | null;
+
+/** One end of a message channel. */
+export interface MessageLink<In, Out> {
+  post(message: Out): void;
+  onMessage(cb: (message: In) => void): void;
+}
