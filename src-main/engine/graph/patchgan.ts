@@ -36,6 +36,14 @@ export interface PatchGanOptions {
   gain?: number;
 }
 
+/**
+ * The D that in-app training creates ("adapt to my photos"): NEURMAP.md's PatchGAN at half the reference width,
+ * 32·2^k channels. At the reference width D is ~45 % of an iteration's convolution work on a CPU (it judges twice
+ * as many images as G makes, and G's step differentiates through it again); half the width is a quarter of that.
+ * D is only a critic for the adaptation and is never shipped, so its width costs speed, not the product's model.
+ */
+export const IN_APP_PATCHGAN: Readonly<PatchGanOptions> = { baseChannels: 32 };
+
 const KERNEL = 4;
 const SCORE_KERNEL = 3;
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { loadTrainableNetwork } from '../graph/interpreter.ts';
-import { createPatchGan } from '../graph/patchgan.ts';
+import { createPatchGan, IN_APP_PATCHGAN } from '../graph/patchgan.ts';
 import type { TrainableNetwork } from '../graph/trainable-network.ts';
 import { reblurConsistency } from '../neurmap/evaluate.ts';
 import { motionMagnitude } from '../neurmap/tensor-ops.ts';
@@ -192,14 +192,14 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
   let deblurOnnx: Uint8Array | null = null;
   let motionOnnx: Uint8Array | null = null;
   const workers = workersAvailable() ? (opts.workers ?? 2) : 0;
-  const networks = { G: onnxNetworkSpec(opts.base.deblur, 'deblur'), M: onnxNetworkSpec(opts.base.motion, 'motion'), D: patchGanSpec({ seed: config.seed }) };
+  const networks = { G: onnxNetworkSpec(opts.base.deblur, 'deblur'), M: onnxNetworkSpec(opts.base.motion, 'motion'), D: patchGanSpec({ ...IN_APP_PATCHGAN, seed: config.seed }) };
   status(`training on ${train.length} blurry and ${sharpChoice.files.length} sharp photos (${sharpChoice.source})`);
   const result = await trainNeurmap({
     config,
     compute:
       workers > 0
         ? workerCompute({ workers, networks })
-        : { kind: 'local', networks: { G: loadTrainableNetwork(opts.base.deblur, 'deblur'), M: loadTrainableNetwork(opts.base.motion, 'motion'), D: createPatchGan({ seed: config.seed }) } },
+        : { kind: 'local', networks: { G: loadTrainableNetwork(opts.base.deblur, 'deblur'), M: loadTrainableNetwork(opts.base.motion, 'motion'), D: createPatchGan({ ...IN_APP_PATCHGAN, seed: config.seed }) } },
     data,
     runDir: opts.runDir,
     signal: opts.signal,

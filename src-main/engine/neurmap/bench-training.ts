@@ -5,7 +5,7 @@
  * and size (standin-models.ts) is used instead, and the table says so.
  *
  *   node --import tsx src-main/engine/neurmap/bench-training.ts [--g FILE] [--m FILE] [--crop 128]
- *        [--iterations 4] [--warmup 1] [--workers 0,1,2] [--backend auto|wasm|cpu|native]
+ *        [--iterations 4] [--warmup 1] [--workers 0,1,2] [--backend auto|wasm|cpu|native] [--d-channels 32]
  *
  * (0 workers = in-process.) A table, not a timed test: the numbers depend on the machine and its load.
  */
@@ -23,6 +23,7 @@ import { learningRates } from './trainer.ts';
 import { emptyBatch, type TrainingBatch } from './batch.ts';
 import { blurWithOffsets, linearOffsetField } from '../synth/index.ts';
 import { slotRng } from './data.ts';
+import { IN_APP_PATCHGAN } from '../graph/patchgan.ts';
 
 export interface TrainingBenchOptions {
   gModel?: string;
@@ -33,6 +34,8 @@ export interface TrainingBenchOptions {
   /** Worker counts to measure; 0 = in this thread. */
   workers?: number[];
   backend?: BackendChoice;
+  /** D's first-layer width (default: the in-app D's). */
+  discriminatorChannels?: number;
   log?: (line: string) => void;
 }
 
@@ -69,7 +72,8 @@ export async function benchTraining(opts: TrainingBenchOptions = {}): Promise<Tr
   };
   const g = pick(opts.gModel ?? path.join(REPO, 'models/deblur.onnx'), 'G');
   const m = pick(opts.mModel ?? path.join(REPO, 'models/motion.onnx'), 'M');
-  const specs: NetworkSpecs = { G: g.spec, M: m.spec, D: patchGanSpec({ seed: 3 }) };
+  const dChannels = opts.discriminatorChannels ?? IN_APP_PATCHGAN.baseChannels ?? 64;
+  const specs: NetworkSpecs = { G: g.spec, M: m.spec, D: patchGanSpec({ ...IN_APP_PATCHGAN, baseChannels: dChannels, seed: 3 }) };
   const config = parseTrainingConfig({ cropSize: crop, iterations: 1000, seed: 1 });
   const batches = Array.from({ length: warmup + iterations }, (_, i) => syntheticBatch(i, config));
 
@@ -109,7 +113,7 @@ export async function benchTraining(opts: TrainingBenchOptions = {}): Promise<Tr
   return {
     rows,
     backend: backend.reason,
-    networks: { G: g.label + mp('G'), M: m.label + mp('M'), D: `fresh PatchGAN 64-128-256${mp('D')}` },
+    networks: { G: g.label + mp('G'), M: m.label + mp('M'), D: `fresh PatchGAN ${dChannels}-${2 * dChannels}-${4 * dChannels}${mp('D')}` },
     crop,
     batch: `${config.batch.paired + config.batch.unpaired} (${config.batch.paired} paired + ${config.batch.unpaired} unpaired)`,
   };
@@ -180,6 +184,7 @@ function parseArgs(argv: string[]): TrainingBenchOptions {
     else if (k === '--warmup') o.warmup = Number(next());
     else if (k === '--workers') o.workers = next().split(',').map(Number);
     else if (k === '--backend') o.backend = next() as BackendChoice;
+    else if (k === '--d-channels') o.discriminatorChannels = Number(next());
     else throw new Error(`unknown option ${k}`);
   }
   return o;
