@@ -38,6 +38,8 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
   what: string;
+  /** The host the call went to (an old host's exit must not fail a call sent to its successor). */
+  proc: HostProcess;
 }
 
 interface Running {
@@ -68,9 +70,10 @@ export function createHostedStudio(options: HostedStudioOptions): HostedStudio {
     for (const cb of listeners) cb(event);
   }
 
-  function failAll(description: string): void {
+  function failAll(proc: HostProcess, description: string): void {
     const line = `the engine process stopped unexpectedly (${description})`;
     for (const [id, p] of pending) {
+      if (p.proc !== proc) continue;
       pending.delete(id);
       p.reject(new HostedCallError('engine-stopped', `${p.what}: ${line}; try again`));
     }
@@ -119,7 +122,7 @@ export function createHostedStudio(options: HostedStudioOptions): HostedStudio {
       exitedResolve();
       settle.reject(new HostedCallError('engine-stopped', `the engine process stopped while starting (${description})`));
       if (host?.proc === proc) host = null;
-      if (!disposed) failAll(description);
+      if (!disposed) failAll(proc, description);
     });
     proc.post({ type: 'init', settings: options.settings });
     return { proc, ready, exited };
@@ -132,7 +135,7 @@ export function createHostedStudio(options: HostedStudioOptions): HostedStudio {
     await ready;
     const id = nextId++;
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject, what });
+      pending.set(id, { resolve, reject, what, proc });
       proc.post(message(id));
     });
   }
