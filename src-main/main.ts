@@ -13,6 +13,7 @@ import { DROP_GRANT_CHANNEL, INVOKE_METHODS, JOB_EVENT_CHANNEL, channelOf } from
 import type { OutputFormat } from './ipc/contract.ts';
 import { createHostedStudio, type HostedStudio, type HostProcess } from './studio-host/client.ts';
 import type { FromHost } from './studio-host/protocol.ts';
+import { hostEntry } from './studio-host/node-process.ts';
 import { mimeOf } from './bridge/mime.ts';
 import {
   APP_ENTRY, APP_ORIGIN, APP_SCHEME, ASSET_SCHEME, acceptDropGrant, allowPermission, appRequestFile, assetRequestPath,
@@ -29,7 +30,6 @@ if (!app.requestSingleInstanceLock()) app.quit();
 
 const rendererDir = path.join(appRoot, 'dist', 'renderer');
 const preloadPath = path.join(appRoot, 'dist', 'main', 'preload.cjs');
-const hostPath = path.join(appRoot, 'dist', 'main', 'studio-host.js');
 let win: BrowserWindow | null = null;
 let studio: HostedStudio | null = null;
 
@@ -103,7 +103,7 @@ function electronDialogs(): DialogProvider {
 
 /** The engine host as an Electron utility process: its own process, so heavy work never blocks this one. */
 function forkUtilityHost(): HostProcess {
-  const child = utilityProcess.fork(hostPath, [], { serviceName: 'NeurMAP Studio engine', stdio: 'inherit' });
+  const child = utilityProcess.fork(hostEntry(), [], { serviceName: 'NeurMAP Studio engine', stdio: 'inherit' });
   return {
     post: (m) => child.postMessage(m),
     onMessage: (cb) => child.on('message', (m: unknown) => cb(m as FromHost)),

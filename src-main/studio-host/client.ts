@@ -128,11 +128,17 @@ export function createHostedStudio(options: HostedStudioOptions): HostedStudio {
     return { proc, ready, exited };
   }
 
-  async function request(what: string, message: (id: number) => ToHost): Promise<unknown> {
-    if (disposed) throw new HostedCallError('unavailable', `${what}: the engine has been shut down`);
+  /** The running host, started if need be, once its Studio is up. */
+  async function startedHost(what: string): Promise<HostProcess> {
+    if (disposed) throw new HostedCallError('unavailable', `${what}the engine has been shut down`);
     host ??= startHost();
     const { proc, ready } = host;
     await ready;
+    return proc;
+  }
+
+  async function request(what: string, message: (id: number) => ToHost): Promise<unknown> {
+    const proc = await startedHost(`${what}: `);
     const id = nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject, what, proc });
@@ -152,9 +158,7 @@ export function createHostedStudio(options: HostedStudioOptions): HostedStudio {
     },
     readAsset: (assetPath: string) => request('readAsset', (id) => ({ type: 'read-asset', id, assetPath })) as Promise<Asset | null>,
     async ready() {
-      if (disposed) throw new HostedCallError('unavailable', 'the engine has been shut down');
-      host ??= startHost();
-      await host.ready;
+      await startedHost('');
     },
     get process() {
       return host?.proc ?? null;

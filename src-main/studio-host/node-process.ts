@@ -1,7 +1,7 @@
-/** Starts the engine host as a Node child process (the local bridge's way; Electron uses a utility process). */
+/** The engine host's entry file, and starting it as a Node child process (the bridge's way; Electron forks the same entry as a utility process). */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { moduleExtension } from '../engine/neurmap/tf-backend.ts';
+import { moduleExtension } from '../engine/module-extension.ts';
 import type { HostProcess } from './client.ts';
 import type { FromHost } from './protocol.ts';
 

@@ -1,5 +1,5 @@
 import type { TrainableNetwork } from '../graph/trainable-network.ts';
-import { moduleExtension } from './tf-backend.ts';
+import { moduleExtension } from '../module-extension.ts';
 
 /**
  * A recipe to build a network in any thread: a module, the name of a factory it exports, and structured-cloneable

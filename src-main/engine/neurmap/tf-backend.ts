@@ -19,8 +19,3 @@ export async function useTrainingBackend(choice: BackendChoice = 'auto'): Promis
   const r = await initTrainingBackend({ prefer: choice });
   return { name: r.tfBackend, reason: r.reason, notes: r.notes };
 }
-
-/** '.ts' when running from source (tsx), '.js' when compiled: for modules loaded by URL (workers, factories). */
-export function moduleExtension(): string {
-  return import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-}
