@@ -111,7 +111,9 @@ function analyticGradients(img: Float32Array, mot: Float32Array, weights: Float3
   const I = tf.tensor4d(img, [n, 3, h, w]);
   const M = tf.tensor4d(mot, [n, 2, h, w]);
   const W = tf.tensor4d(weights, [n, 3, h, w]);
-  const [gI, gM] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(reblur(a as tf.Tensor4D, b as tf.Tensor4D), W)))([I, M]);
+  // Each gradient on its own, the other input held fixed (R's gradient computes only what is asked for).
+  const gI = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(reblur(a as tf.Tensor4D, M), W)))(I);
+  const gM = tf.grad((b: tf.Tensor) => tf.sum(tf.mul(reblur(I, b as tf.Tensor4D), W)))(M);
   const out = { dImage: gI.dataSync().slice(), dMotion: gM.dataSync().slice() };
   tf.dispose([I, M, W, gI, gM]);
   return out;

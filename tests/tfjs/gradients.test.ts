@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { compareWasmToCpu, ensureBackends, randomInput, intInput, gradsOn, relErr, type Input } from './grad-check.ts';
 import { WASM_KERNELS, GRADIENT_OVERRIDES } from '../../src-main/engine/tfjs/kernels/index.ts';
-import { convLayer, type ConvActivation } from '../../src-main/engine/tfjs/ops/conv-layer.ts';
+import { convLayer, type ConvActivation, type ExplicitPad } from '../../src-main/engine/tfjs/ops/conv-layer.ts';
 import { instanceNormNhwc } from '../../src-main/engine/tfjs/ops/instance-norm.ts';
 
 const TOL = 1e-4;
@@ -183,6 +183,25 @@ test('convLayer (fused conv + bias + ReLU/LeakyReLU, our gradient) against tfjs 
     const r = await compareWasmToCpu(f, inputs, ref);
     assert.equal(r.grads.length, c.bias ? 3 : 2);
     assertClose(`convLayer ${c.act} s${c.s} d${c.d}`, r);
+  }
+});
+
+test('convLayer computes only the gradients that are asked for (no filter gradient for a fixed network, no input gradient for data)', async () => {
+  await ensureBackends();
+  for (const backend of ['wasm', 'cpu']) {
+    await tf.setBackend(backend);
+    const x = tf.randomNormal([1, 6, 6, 2], 0, 1, 'float32', 1) as T4;
+    const w = tf.randomNormal([3, 3, 2, 3], 0, 1, 'float32', 2) as T4;
+    const b = tf.zeros([3]) as tf.Tensor1D;
+    const o = { strides: [1, 1] as [number, number], dilations: [1, 1] as [number, number], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] as ExplicitPad, activation: 'relu' as const };
+    const kernelsOf = async (f: () => tf.Tensor) => (await tf.profile(() => tf.dispose(f()))).kernels.map((k) => k.name);
+    const onlyX = await kernelsOf(() => tf.grad((xx: tf.Tensor) => tf.sum(convLayer(xx as T4, w, b, o)))(x));
+    assert.ok(onlyX.includes('Conv2DBackpropInput'), `${backend}: ${onlyX}`);
+    assert.ok(!onlyX.includes('Conv2DBackpropFilter'), `${backend}: the filter gradient was computed though only dx was asked for`);
+    const onlyW = await kernelsOf(() => tf.grad((ww: tf.Tensor) => tf.sum(convLayer(x, ww as T4, b, o)))(w));
+    assert.ok(onlyW.includes('Conv2DBackpropFilter'), `${backend}: ${onlyW}`);
+    assert.ok(!onlyW.includes('Conv2DBackpropInput'), `${backend}: the input gradient was computed though only dW was asked for`);
+    tf.dispose([x, w, b]);
   }
 });
 

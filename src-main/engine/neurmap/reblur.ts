@@ -24,9 +24,11 @@ export const REBLUR_MEAN_ABS_T = meanAbsT(REBLUR_STEPS);
  *
  * Gradients reach both inputs: ∂/∂image scatters each output gradient back to the four taps with the bilinear
  * weights; ∂/∂motion is the tap-difference slope along x or y times t_k · 20, and 0 where the sample coordinate
- * was clamped (the clamp's own derivative). Both are written as one JavaScript pass (a tf.customGrad) rather than
- * gather ops, so no backend needs a scatter/UnsortedSegmentSum kernel, and the same code runs on cpu, wasm and native
- * backends (on a GPU backend it costs one download of the inputs per call).
+ * was clamped (the clamp's own derivative). R is its own kernel ('NeurmapReblur': one JavaScript pass rather than
+ * gather ops, so no backend needs a scatter kernel and the same code runs on cpu, wasm and native backends; on a GPU
+ * backend it costs one download of the inputs per call) with a registered gradient, which tfjs evaluates lazily per
+ * input: M's update, where the image is G's detached output, computes only ∂/∂motion, and G's update, where m_rel
+ * is held fixed, only ∂/∂image.
  */
 export function reblur(image: tf.Tensor4D, motion: tf.Tensor4D): tf.Tensor4D {
   const [n, c, h, w] = image.shape;
@@ -34,22 +36,48 @@ export function reblur(image: tf.Tensor4D, motion: tf.Tensor4D): tf.Tensor4D {
   if (mn !== n || mc !== 2 || mh !== h || mw !== w) {
     throw new Error(`reblur: motion map is [${motion.shape}], expected [${n}, 2, ${h}, ${w}] for an image of [${image.shape}]`);
   }
-  return reblurOp(image, motion);
+  ensureKernel();
+  return tf.engine().runKernel(REBLUR_KERNEL, { image, motion }) as tf.Tensor4D;
 }
 
-const reblurOp = tf.customGrad(((image: tf.Tensor, motion: tf.Tensor) => {
-  const [n, c, h, w] = image.shape as [number, number, number, number];
-  const img = image.dataSync() as Float32Array;
-  const mot = motion.dataSync() as Float32Array;
-  const out = reblurForward(img, mot, n, c, h, w);
-  return {
-    value: tf.tensor4d(out, [n, c, h, w]),
-    gradFunc: (dy: tf.Tensor) => {
-      const { dImage, dMotion } = reblurBackward(img, mot, dy.dataSync() as Float32Array, n, c, h, w);
-      return [tf.tensor4d(dImage, [n, c, h, w]), tf.tensor4d(dMotion, [n, 2, h, w])];
+const REBLUR_KERNEL = 'NeurmapReblur';
+type Shape4 = [number, number, number, number];
+const read = (t: tf.Tensor): Float32Array => t.dataSync() as Float32Array;
+
+const reblurGradient: tf.GradConfig = {
+  kernelName: REBLUR_KERNEL,
+  inputsToSave: ['image', 'motion'],
+  gradFunc: (dy, saved) => {
+    const [image, motion] = saved;
+    const [n, c, h, w] = image.shape as Shape4;
+    const backward = (want: { image: boolean; motion: boolean }) => reblurBackward(read(image), read(motion), read(dy as tf.Tensor), n, c, h, w, want);
+    return {
+      image: () => tf.tensor4d(backward({ image: true, motion: false }).dImage!, [n, c, h, w]),
+      motion: () => tf.tensor4d(backward({ image: false, motion: true }).dMotion!, [n, 2, h, w]),
+    };
+  },
+};
+
+let gradientRegistered = false;
+
+/** The kernel is registered for a backend the first time R runs there. */
+function ensureKernel(): void {
+  if (!gradientRegistered) {
+    tf.registerGradient(reblurGradient);
+    gradientRegistered = true;
+  }
+  const backendName = tf.getBackend();
+  if (tf.getKernel(REBLUR_KERNEL, backendName)) return;
+  tf.registerKernel({
+    kernelName: REBLUR_KERNEL,
+    backendName,
+    kernelFunc: ({ inputs }) => {
+      const image = inputs.image as tf.Tensor;
+      const [n, c, h, w] = image.shape as Shape4;
+      return tf.tensor4d(reblurForward(read(image), read(inputs.motion as tf.Tensor), n, c, h, w), [n, c, h, w]);
     },
-  };
-}) as never) as (image: tf.Tensor4D, motion: tf.Tensor4D) => tf.Tensor4D;
+  });
+}
 
 const T = Array.from({ length: REBLUR_STEPS }, (_, k) => stepPosition(k, REBLUR_STEPS));
 
@@ -93,7 +121,7 @@ export function reblurForward(img: Float32Array, mot: Float32Array, n: number, c
   return out;
 }
 
-/** The vector–Jacobian product of R: given ∂L/∂R(I, m), returns ∂L/∂I and ∂L/∂m. */
+/** The vector–Jacobian product of R: given ∂L/∂R(I, m), returns ∂L/∂I and ∂L/∂m (each only if wanted). */
 export function reblurBackward(
   img: Float32Array,
   mot: Float32Array,
@@ -102,10 +130,13 @@ export function reblurBackward(
   c: number,
   h: number,
   w: number,
-): { dImage: Float32Array; dMotion: Float32Array } {
+  want: { image: boolean; motion: boolean } = { image: true, motion: true },
+): { dImage?: Float32Array; dMotion?: Float32Array } {
   const plane = h * w;
-  const dImage = new Float32Array(n * c * plane);
-  const dMotion = new Float32Array(n * 2 * plane);
+  const wantImage = want.image;
+  const wantMotion = want.motion;
+  const dImage = new Float32Array(wantImage ? n * c * plane : 0);
+  const dMotion = new Float32Array(wantMotion ? n * 2 * plane : 0);
   const inv = 1 / REBLUR_STEPS;
   for (let b = 0; b < n; b++) {
     const mu = b * 2 * plane;
@@ -143,23 +174,29 @@ export function reblurBackward(
           for (let ch = 0, o = ib; ch < c; ch++, o += plane) {
             const g = dy[o + i] * inv;
             if (g === 0) continue;
-            const v00 = img[o + i00];
-            const v01 = img[o + i01];
-            const v10 = img[o + i10];
-            const v11 = img[o + i11];
-            dImage[o + i00] += w00 * g;
-            dImage[o + i01] += w01 * g;
-            dImage[o + i10] += w10 * g;
-            dImage[o + i11] += w11 * g;
-            dsx += g * ((1 - fy) * (v01 - v00) + fy * (v11 - v10));
-            dsy += g * ((1 - fx) * (v10 - v00) + fx * (v11 - v01));
+            if (wantImage) {
+              dImage[o + i00] += w00 * g;
+              dImage[o + i01] += w01 * g;
+              dImage[o + i10] += w10 * g;
+              dImage[o + i11] += w11 * g;
+            }
+            if (wantMotion) {
+              const v00 = img[o + i00];
+              const v01 = img[o + i01];
+              const v10 = img[o + i10];
+              const v11 = img[o + i11];
+              dsx += g * ((1 - fy) * (v01 - v00) + fy * (v11 - v10));
+              dsy += g * ((1 - fx) * (v10 - v00) + fx * (v11 - v01));
+            }
           }
           // The clamp passes the gradient only where the raw coordinate was inside the image.
           if (rx >= 0 && rx <= w - 1) gu += dsx * t;
           if (ry >= 0 && ry <= h - 1) gv += dsy * t;
         }
-        dMotion[mu + i] = gu * MOTION_UNIT_PX;
-        dMotion[mv + i] = gv * MOTION_UNIT_PX;
+        if (wantMotion) {
+          dMotion[mu + i] = gu * MOTION_UNIT_PX;
+          dMotion[mv + i] = gv * MOTION_UNIT_PX;
+        }
       }
     }
   }

@@ -1,16 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Small differentiable helpers the losses and the trainer share. tfjs has no stop-gradient op and its tape
- * refuses to backpropagate through comparison ops (Less, Equal…), so both are written as custom gradients:
- * the forward pass runs untaped inside customGrad, and the backward pass is given explicitly.
+ * Small differentiable helpers the losses and the trainer share. tfjs has no stop-gradient op, and its tape
+ * refuses to backpropagate through comparison ops (Less, Equal…), so the canonical sign is a custom gradient.
  */
 
-/** Identity forward, zero gradient backward: the method's stopgrad(·). */
-export const stopGradient: <T extends tf.Tensor>(x: T) => T = tf.customGrad(((x: tf.Tensor) => ({
-  value: x.clone(),
-  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-})) as never) as never;
+/**
+ * The method's stopgrad(·): the same values as a new tensor made from a copy of the data, which no tape records.
+ * The backward pass then never reaches what x was computed from (a zero-gradient op would still be visited, and
+ * would make the ops before it compute gradients that are then multiplied by zero). The copy is a few hundred KB
+ * for the motion maps it is used on.
+ */
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  return tf.tensor(x.dataSync(), x.shape, x.dtype) as T;
+}
 
 /**
  * NEURMAP.md's canonical sign on an [N, 2, H, W] motion map (channel 0 = u along x, channel 1 = v along y):

@@ -88,6 +88,28 @@ function identityShared({ inputs, backend }: KernelArgs): tf.TensorInfo {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
+/**
+ * BatchMatMul with a transposed operand: wasm's kernel is ~10× slower when asked to transpose (every matMul gradient
+ * asks, e.g. dA = dy · Bᵀ) than a Transpose kernel followed by the plain product, so the operand is transposed first.
+ */
+function makeBatchMatMulWasm(original: tf.KernelConfig): KernelFn {
+  return (args) => {
+    const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+    if (!attrs.transposeA && !attrs.transposeB) return original.kernelFunc(args as never) as tf.TensorInfo;
+    const swapLast = (t: tf.Tensor) => tf.transpose(t, [...t.shape.keys()].map((i, _, all) => (i < all.length - 2 ? i : 2 * all.length - 3 - i)));
+    const a = tensorOf(args.inputs.a as tf.TensorInfo);
+    const b = tensorOf(args.inputs.b as tf.TensorInfo);
+    const at = attrs.transposeA ? swapLast(a) : a;
+    const bt = attrs.transposeB ? swapLast(b) : b;
+    try {
+      return original.kernelFunc({ ...args, inputs: { a: at, b: bt }, attrs: { ...attrs, transposeA: false, transposeB: false } } as never) as tf.TensorInfo;
+    } finally {
+      if (at !== a) at.dispose();
+      if (bt !== b) bt.dispose();
+    }
+  };
+}
+
 type KernelFn = (a: KernelArgs) => tf.TensorInfo;
 
 /** The kernels this module registers for 'wasm', and why (`wrap` builds a kernel around wasm's own one). */
@@ -99,6 +121,7 @@ export const WASM_KERNELS: ReadonlyArray<{ kernelName: string; why: string; kern
   { kernelName: 'UnsortedSegmentSum', why: "missing on wasm (gather's gradient); loop over the WASM heap", kernelFunc: unsortedSegmentSumWasm },
   { kernelName: 'Identity', why: 'shares data instead of copying (every tensor saved for a gradient is cloned)', kernelFunc: identityShared },
   { kernelName: 'GatherV2', why: "wasm's checks every index through a closure (~10× slower for bilinear sampling); one loop over the heap", kernelFunc: gatherV2Wasm },
+  { kernelName: 'BatchMatMul', why: 'transposed operands are transposed first (wasm transposes inside the product ~10× slower)', wrap: makeBatchMatMulWasm },
   { kernelName: 'Transpose', why: 'a permutation of size-1 axes shares the data instead of copying it', wrap: makeTransposeWasm },
 ];
 

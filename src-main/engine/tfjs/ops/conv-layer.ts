@@ -5,11 +5,16 @@
  *   (NeurMAP's fast ones on WASM, native ones elsewhere; forward-conv formulations for dilations > 1), and the bias
  *   gradient as a ones·dy matrix product (tfjs' Sum over N, H, W transposes the whole tensor first on WASM).
  *
+ * The op is its own kernel ('NeurmapConvLayer', forwarding to the backend's FusedConv2D) with a registered gradient
+ * rather than a tf.customGrad, because a registered gradient is lazy per input: tfjs asks only for the gradients on
+ * the path to the differentiated variables. Training D's and M's weights never pays for G's filter gradients, G's
+ * update never pays for D's or M's, and no network pays for the input gradient of its first layer (about a fifth
+ * of a training iteration's convolution work).
+ *
  * Strides and dilations both > 1 are not supported here (tfjs refuses them); the interpreter handles that case.
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dFilterGrad, conv2dInputGrad } from '../kernels/conv-grad.ts';
-import { customOp } from './custom-op.ts';
 
 type T4 = tf.Tensor4D;
 export type ConvActivation = 'linear' | 'relu' | 'leakyrelu';
@@ -25,11 +30,70 @@ export interface ConvLayerOptions {
   alpha?: number;
 }
 
+/** The kernel's attributes: FusedConv2D's, NHWC, with explicit padding. */
+interface ConvLayerAttrs {
+  strides: [number, number];
+  dilations: [number, number];
+  pad: ExplicitPad;
+  dataFormat: 'NHWC';
+  activation: ConvActivation;
+  leakyreluAlpha: number;
+}
+
+export const CONV_LAYER_KERNEL = 'NeurmapConvLayer';
+
 /** Σ over all but the last axis, as ones[1, M] · t[M, C] (fast on every backend). */
 export function sumToChannels(t: tf.Tensor): tf.Tensor1D {
   const c = t.shape[t.rank - 1];
   const m = t.size / c;
   return tf.reshape(tf.matMul(tf.ones([1, m]), tf.reshape(t, [m, c])), [c]);
+}
+
+const convLayerGradient: tf.GradConfig = {
+  kernelName: CONV_LAYER_KERNEL,
+  inputsToSave: ['x', 'filter'],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, w, y] = saved as [T4, T4, T4];
+    const o = attrs as unknown as ConvLayerAttrs;
+    // The activation's derivative is shared by all three gradients: computed once, now (freed with the backward pass).
+    let g = dy as T4;
+    if (o.activation === 'relu') g = tf.mul(g, tf.step(y)) as T4;
+    else if (o.activation === 'leakyrelu') g = tf.where(tf.greater(y, 0), g, tf.mul(g, o.leakyreluAlpha)) as T4;
+    const [dh, dwl] = o.dilations;
+    const engine = tf.engine();
+    if (dh === 1 && dwl === 1) {
+      const common = { strides: o.strides, pad: o.pad, dataFormat: 'NHWC' };
+      return {
+        x: () => engine.runKernel('Conv2DBackpropInput', { dy: g, filter: w }, { ...common, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        filter: () => engine.runKernel('Conv2DBackpropFilter', { x, dy: g }, { ...common, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        bias: () => sumToChannels(g),
+      };
+    }
+    const geom = { strides: o.strides, dilations: o.dilations, pads: { top: o.pad[1][0], bottom: o.pad[1][1], left: o.pad[2][0], right: o.pad[2][1] } };
+    return {
+      x: () => conv2dInputGrad(x.shape, g, w, geom),
+      filter: () => conv2dFilterGrad(x, g, w.shape, geom),
+      bias: () => sumToChannels(g),
+    };
+  },
+};
+
+let gradientRegistered = false;
+
+/** The kernel forwards to the active backend's FusedConv2D; registered for a backend the first time it is used there. */
+function ensureKernel(): void {
+  if (!gradientRegistered) {
+    tf.registerGradient(convLayerGradient);
+    gradientRegistered = true;
+  }
+  const backendName = tf.getBackend();
+  if (tf.getKernel(CONV_LAYER_KERNEL, backendName)) return;
+  tf.registerKernel({
+    kernelName: CONV_LAYER_KERNEL,
+    backendName,
+    kernelFunc: ({ inputs, attrs }) => tf.engine().runKernel('FusedConv2D', inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor,
+  });
 }
 
 export function convLayer(x: T4, filter: T4, bias: tf.Tensor1D | null, o: ConvLayerOptions): T4 {
@@ -39,34 +103,8 @@ export function convLayer(x: T4, filter: T4, bias: tf.Tensor1D | null, o: ConvLa
   const [sh, sw] = o.strides;
   const [dh, dw] = o.dilations;
   if ((sh > 1 || sw > 1) && (dh > 1 || dw > 1)) throw new Error('convLayer: strides and dilations both > 1 are not supported');
-  const dilated = dh > 1 || dw > 1;
-  const attrs = { strides: o.strides, pad: o.pad, dataFormat: 'NHWC', dilations: o.dilations, activation, leakyreluAlpha: alpha };
-
-  const backward = (dy: tf.Tensor, xs: T4, w: T4, y: T4): tf.Tensor[] => {
-    let g: tf.Tensor = dy;
-    if (activation === 'relu') g = tf.mul(dy, tf.step(y));
-    else if (activation === 'leakyrelu') g = tf.where(tf.greater(y, 0), dy, tf.mul(dy, alpha));
-    const engine = tf.engine();
-    let dx: tf.Tensor;
-    let dwt: tf.Tensor;
-    if (!dilated) {
-      dx = engine.runKernel('Conv2DBackpropInput', { dy: g, filter: w }, { strides: o.strides, pad: o.pad, dataFormat: 'NHWC', inputShape: xs.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
-      dwt = engine.runKernel('Conv2DBackpropFilter', { x: xs, dy: g }, { strides: o.strides, pad: o.pad, dataFormat: 'NHWC', filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
-    } else {
-      const geom = { strides: o.strides, dilations: o.dilations, pads: { top: o.pad[1][0], bottom: o.pad[1][1], left: o.pad[2][0], right: o.pad[2][1] } };
-      dx = conv2dInputGrad(xs.shape, g as T4, w, geom);
-      dwt = conv2dFilterGrad(xs, g as T4, w.shape, geom);
-    }
-    return bias ? [dx, dwt, sumToChannels(g)] : [dx, dwt];
-  };
-
-  const forward = (inputs: { x: T4; filter: T4; bias?: tf.Tensor1D }): T4 =>
-    tf.engine().runKernel('FusedConv2D', inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as T4;
-
-  const op = customOp<T4>(bias ? 3 : 2, ([xx, ww, bb], save) => {
-    const y = forward({ x: xx as T4, filter: ww as T4, ...(bb ? { bias: bb as tf.Tensor1D } : {}) });
-    save([xx, ww, y]);
-    return { value: y, gradFunc: (dy, saved) => backward(dy, saved[0] as T4, saved[1] as T4, saved[2] as T4) };
-  });
-  return bias ? op(x, filter, bias) : op(x, filter);
+  ensureKernel();
+  const attrs: ConvLayerAttrs = { strides: o.strides, dilations: o.dilations, pad: o.pad, dataFormat: 'NHWC', activation, leakyreluAlpha: alpha };
+  const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
+  return tf.engine().runKernel(CONV_LAYER_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as T4;
 }
