@@ -76,3 +76,23 @@ test('the trainer runs on worker threads; a batch that cannot be split evenly is
     /cannot split a batch of 1 paired \+ 2 unpaired samples evenly/,
   );
 });
+
+test('a worker that dies in the middle of an iteration fails it with a clear error, and the other worker is not left waiting', async () => {
+  const cfg = parseTrainingConfig({ cropSize: CROP, iterations: 10, seed: 3 });
+  const workers = await WorkerEngine.create({ workers: 2, networks: specs, config: cfg, backend: 'cpu' });
+  try {
+    const batch = await new MemoryBatchSource(CROP).batch(0);
+    const lr = { G: 3e-3, M: 1e-3, D: 1e-3 };
+    const running = workers.iterate(batch, lr, new SharpMotionPool(50));
+    // Worker 1 computes its M phase and waits for the mean gradient, which never comes: worker 0 is gone.
+    await (workers as unknown as { handles: Array<{ worker: { terminate(): Promise<number> } }> }).handles[0].worker.terminate();
+    await assert.rejects(running, /training worker 0 exited/);
+    // The survivor was woken and stopped waiting: it answers the next request.
+    assert.equal((await Promise.race([
+      (workers as unknown as { handles: Array<{ request<T>(m: { type: 'memory' }): Promise<T> }> }).handles[1].request<number>({ type: 'memory' }).then(() => 'answered'),
+      new Promise((r) => setTimeout(() => r('stuck'), 5000)),
+    ])), 'answered');
+  } finally {
+    await workers.dispose();
+  }
+});

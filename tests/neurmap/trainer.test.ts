@@ -58,51 +58,52 @@ test('one iteration runs with every ablation flag, reporting every loss it compu
   }
 });
 
-test('stop-gradients: each step changes only its own network; G still learns through M and D', () => {
+test('stop-gradients: each step changes only its own network; G still learns through M and D', async () => {
   const nets = tinyNetworks(2, 4);
-  const core = new IterationCore(nets, parseTrainingConfig(config()));
   const M = nets.M!;
-  return new MemoryBatchSource(CROP).batch(0).then((batch) => {
-    core.beginBatch(batch);
-    const g0 = snapshot(nets.G.variables);
-    const m0 = snapshot(M.variables);
-    const d0 = snapshot(nets.D.variables);
-    const rM = core.motionPhase();
-    core.applyGradients('M', rM.grads, 1e-2);
-    tf.dispose(rM.grads);
-    assert.ok(changed(m0, M.variables), 'M updated');
-    assert.ok(!changed(g0, nets.G.variables), "M's update leaves G");
-    assert.ok(!changed(d0, nets.D.variables), "M's update leaves D");
-
-    const m1 = snapshot(M.variables);
-    const rD = core.discriminatorPhase();
-    core.applyGradients('D', rD.grads, 1e-2);
-    tf.dispose(rD.grads);
-    assert.ok(changed(d0, nets.D.variables), 'D updated');
-    assert.ok(!changed(g0, nets.G.variables) && !changed(m1, M.variables), "D's update leaves G and M");
-
-    const d1 = snapshot(nets.D.variables);
-    const rG = core.generatorPhase([0.1, 0.1]);
-    core.applyGradients('G', rG.grads, 1e-2);
-    tf.dispose(rG.grads);
-    assert.ok(changed(g0, nets.G.variables), 'G updated');
-    assert.ok(!changed(m1, M.variables) && !changed(d1, nets.D.variables), "G's update leaves M and D");
-    core.endBatch();
-    core.dispose();
-
-    // The sharp-image prior alone still gives G a gradient: it flows through the (fixed) M into G.
-    const priorOnly = new IterationCore(
-      nets,
-      parseTrainingConfig(config({ weights: { generator: { content: 0, reblur: 0, naturalPrior: 0, sharpPrior: 1 } } })),
-    );
-    priorOnly.beginBatch(batch);
-    const r = priorOnly.generatorPhase([0, 0]);
-    const norm = tf.tidy(() => tf.addN(r.grads.map((g) => tf.sum(tf.abs(g)))).dataSync()[0]);
-    assert.ok(norm > 0, 'the sharp prior reaches G through M');
-    tf.dispose(r.grads);
-    priorOnly.dispose();
-    disposeNetworks(nets);
+  const batch = await new MemoryBatchSource(CROP).batch(0);
+  const lr = { G: 1e-2, M: 1e-2, D: 1e-2 };
+  const g0 = snapshot(nets.G.variables);
+  const m0 = snapshot(M.variables);
+  const d0 = snapshot(nets.D.variables);
+  let m1: Float32Array[] = [];
+  let d1: Float32Array[] = [];
+  const seen: string[] = [];
+  const core = new IterationCore(nets, parseTrainingConfig(config()));
+  core.iterate(batch, lr, (role, r) => {
+    seen.push(role);
+    if (role === 'D') {
+      // M has been updated by now, and nothing else.
+      assert.ok(changed(m0, M.variables), 'M updated');
+      assert.ok(!changed(g0, nets.G.variables), "M's update leaves G");
+      assert.ok(!changed(d0, nets.D.variables), "M's update leaves D");
+      m1 = snapshot(M.variables);
+    }
+    if (role === 'G') {
+      assert.ok(changed(d0, nets.D.variables), 'D updated');
+      assert.ok(!changed(g0, nets.G.variables) && !changed(m1, M.variables), "D's update leaves G and M");
+      d1 = snapshot(nets.D.variables);
+    }
+    return { grads: r.grads, poolMean: [0.1, 0.1] };
   });
+  assert.deepEqual(seen, ['M', 'D', 'G']);
+  assert.ok(changed(g0, nets.G.variables), 'G updated');
+  assert.ok(!changed(m1, M.variables) && !changed(d1, nets.D.variables), "G's update leaves M and D");
+  core.dispose();
+
+  // The sharp-image prior alone still gives G a gradient: it flows through the (fixed) M into G.
+  const priorOnly = new IterationCore(
+    nets,
+    parseTrainingConfig(config({ weights: { generator: { content: 0, reblur: 0, naturalPrior: 0, sharpPrior: 1 } } })),
+  );
+  let norm = 0;
+  priorOnly.iterate(batch, { G: 0, M: 0, D: 0 }, (role, r) => {
+    if (role === 'G') norm = tf.tidy(() => tf.addN(r.grads.map((g) => tf.sum(tf.abs(g)))).dataSync()[0]);
+    return { grads: r.grads, poolMean: [0, 0] };
+  });
+  assert.ok(norm > 0, 'the sharp prior reaches G through M');
+  priorOnly.dispose();
+  disposeNetworks(nets);
 });
 
 test('no tensor leaks across iterations', async () => {

@@ -1,7 +1,8 @@
 import type { TrainingBatch } from './batch.ts';
 import type { TrainingConfig } from './config.ts';
 import type { SharpMotionPool } from './losses.ts';
-import { IterationCore, runIterationLocally, type CoreState, type LossValues, type NeurmapNetworks, type NetworkRole } from './iteration.ts';
+import { flattenTensors } from './tensor-ops.ts';
+import { IterationCore, type CoreState, type LossValues, type NeurmapNetworks, type NetworkRole } from './iteration.ts';
 
 export interface IterationOutput {
   losses: LossValues;
@@ -43,16 +44,12 @@ export class LocalEngine implements TrainingEngine {
 
   async iterate(batch: TrainingBatch, lr: Record<NetworkRole, number>, pool: SharpMotionPool, opts: { captureGradients?: boolean } = {}): Promise<IterationOutput> {
     const gradients: Partial<Record<NetworkRole, Float32Array>> | undefined = opts.captureGradients ? {} : undefined;
-    const losses = runIterationLocally(
-      this.core,
-      batch,
-      lr,
-      (means) => {
-        pool.push(means);
-        return pool.mean();
-      },
-      gradients,
-    );
+    const losses = this.core.iterate(batch, lr, (role, r) => {
+      if (gradients) gradients[role] = flattenTensors(r.grads);
+      if (role !== 'M') return { grads: r.grads };
+      pool.push(r.sharpMeans ?? []);
+      return { grads: r.grads, poolMean: pool.mean() };
+    });
     return { losses, gradients };
   }
 
@@ -74,3 +71,4 @@ export class LocalEngine implements TrainingEngine {
     this.core.dispose();
   }
 }
+

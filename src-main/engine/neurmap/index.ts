@@ -10,12 +10,13 @@ export { Adam, type AdamState, type AdamSettings } from './adam.ts';
 export * from './batch.ts';
 export {
   IterationCore,
-  runIterationLocally,
   NETWORK_ROLES,
   type NeurmapNetworks,
   type NetworkRole,
   type LossValues,
   type PhaseResult,
+  type PhaseExchange,
+  type ExchangedGradients,
   type CoreState,
   type NetworkState,
 } from './iteration.ts';

@@ -48,14 +48,29 @@ export interface NetworkState {
 export type CoreState = Partial<Record<NetworkRole, NetworkState>>;
 
 /**
- * The three-step NeurMAP iteration on one batch (or one worker's shard of it), one phase at a time, so the same
- * code serves the in-process trainer and each data-parallel worker:
+ * What a phase's gradients become before they are applied: this process's own (in-process training) or the mean
+ * over every worker's shard (data-parallel, flattened in variable order); after the M phase, also the sharp-map
+ * pool's mean for G's sharp-image prior.
+ */
+export interface ExchangedGradients {
+  grads: readonly tf.Tensor[] | Float32Array;
+  poolMean?: [number, number];
+}
+
+/** Called once per phase, in order M (unless ablated), D, G, with this process's result; blocks until the gradients to apply are known. */
+export type PhaseExchange = (role: NetworkRole, result: PhaseResult) => ExchangedGradients;
+
+/**
+ * The three-step NeurMAP iteration on one batch (or one worker's shard of it), so the same code serves the
+ * in-process trainer and each data-parallel worker:
  *
- *   beginBatch(b)          → G(B) computed once, detached (M's and D's updates see it as a constant)
- *   motionPhase()          → ∇M of the M losses; applyGradients('M', …)
- *   discriminatorPhase()   → ∇D of the LSGAN loss;  applyGradients('D', …)
- *   generatorPhase(μ)      → ∇G of G's losses, with the updated M and D held fixed; applyGradients('G', …)
- *   endBatch()
+ *   G(B)                   computed once, on the gradient tape of G's update
+ *   motionPhase            ∇M of the M losses, G(B) detached;   exchange; M updated
+ *   discriminatorPhase     ∇D of the LSGAN loss, G(B) detached; exchange; D updated
+ *   generator losses       on the same G(B), through the updated M and D; ∇G; exchange; G updated
+ *
+ * G's weights do not change before its own step, so the one forward pass serves all three steps: M's and D's
+ * updates run nested inside G's gradient computation, on a copy of G(B) that no tape links to G.
  *
  * Each phase differentiates only with respect to its own network's variables, so the stop-gradients of the method
  * hold by construction (M's update never touches G or D, D's never G or M, G's never M or D); within a phase the
@@ -69,7 +84,6 @@ export type CoreState = Partial<Record<NetworkRole, NetworkState>>;
 export class IterationCore {
   readonly settings: EffectiveSettings;
   readonly optimizers: Partial<Record<NetworkRole, Adam>> = {};
-  private batch: { b: TrainingBatch; t: BatchTensors; fake: tf.Tensor4D } | null = null;
 
   readonly nets: NeurmapNetworks;
 
@@ -122,26 +136,38 @@ export class IterationCore {
     return this.nets[role];
   }
 
-  beginBatch(b: TrainingBatch): void {
-    this.endBatch();
+  /** One iteration on `b` (M, then D, then G, each updated with what `exchange` returns); the losses of this batch or shard. */
+  iterate(b: TrainingBatch, lr: Record<NetworkRole, number>, exchange: PhaseExchange): LossValues {
     if (b.crop !== this.config.cropSize) throw new Error(`batch crop ${b.crop} differs from the configured crop size ${this.config.cropSize}`);
     const t = batchToTensors(b);
-    const fake = tf.tidy(() => this.nets.G.apply(t.blurryAll));
-    this.batch = { b, t, fake };
+    const losses: LossValues = {};
+    const step = (role: NetworkRole, r: PhaseResult): [number, number] | undefined => {
+      Object.assign(losses, r.losses);
+      const { grads, poolMean } = exchange(role, r);
+      this.applyGradients(role, grads, lr[role]);
+      tf.dispose(r.grads);
+      return poolMean;
+    };
+    try {
+      const generatorLosses: LossValues = {};
+      const { value, grads } = tf.variableGrads(() => {
+        const out = this.nets.G.apply(t.blurryAll);
+        const fake = stopGradient(out);
+        const poolMean = this.network('M') ? step('M', this.motionPhase(t, fake)) : undefined;
+        step('D', this.discriminatorPhase(t, fake));
+        return this.generatorLoss(b, t, out, poolMean ?? [0, 0], generatorLosses);
+      }, this.nets.G.variables);
+      value.dispose();
+      step('G', { grads: this.nets.G.variables.map((v) => grads[v.name] ?? tf.zerosLike(v)), losses: generatorLosses });
+      return losses;
+    } finally {
+      disposeBatchTensors(t);
+    }
   }
 
-  endBatch(): void {
-    if (!this.batch) return;
-    disposeBatchTensors(this.batch.t);
-    this.batch.fake.dispose();
-    this.batch = null;
-  }
-
-  /** Step 1: update M with G's output detached. */
-  motionPhase(): PhaseResult {
-    const M = this.network('M');
-    if (!M) throw new Error('motionPhase: this configuration has no motion network');
-    const { t, fake } = this.current();
+  /** Step 1: ∇M with G's output detached (`fake`). */
+  private motionPhase(t: BatchTensors, fake: tf.Tensor4D): PhaseResult {
+    const M = this.network('M')!;
     const w = this.settings.motion;
     const nB = t.blurryAll.shape[0];
     const nS = t.sharpAll.shape[0];
@@ -188,9 +214,8 @@ export class IterationCore {
    * blurry photos (naturalImages), fake = G(B) for every blurry input. Ablation sharpVsBlurryDiscriminator:
    * real = every sharp crop, fake = G(B) and the real blurry photos.
    */
-  discriminatorPhase(): PhaseResult {
+  private discriminatorPhase(t: BatchTensors, fake: tf.Tensor4D): PhaseResult {
     const D = this.nets.D;
-    const { t, fake } = this.current();
     const w = this.settings.discriminator;
     const natural = this.settings.discriminatorMode === 'natural';
     let parts: tf.Tensor | null = null;
@@ -219,65 +244,67 @@ export class IterationCore {
     return tf.concat([t.sharpAll, t.blurryAll], 0);
   }
 
-  /** Step 3: update G with M and D fixed. `sharpPoolMean` is the pool's mean |m(S)| after this batch's M phase. */
-  generatorPhase(sharpPoolMean: readonly [number, number]): PhaseResult {
-    const G = this.nets.G;
+  /**
+   * Step 3: G's total loss on its output `out` (taped by the caller), through the freshly updated M and D; each term's
+   * value goes into `losses`. `sharpPoolMean` is the pool's mean |m(S)| after this batch's M phase.
+   */
+  private generatorLoss(b: TrainingBatch, t: BatchTensors, out: tf.Tensor4D, sharpPoolMean: readonly [number, number], losses: LossValues): tf.Scalar {
     const M = this.network('M');
     const D = this.nets.D;
-    const { b, t } = this.current();
     const w = this.settings.generator;
     const P = b.paired;
     const U = b.unpaired;
     const names: string[] = [];
-    // m(B) of the real blurry half with the freshly updated M: outside the taped function, a constant for G.
-    const mBu = M && U > 0 && this.settings.useReblur ? tf.tidy(() => canonicalMotion(M.apply(t.unpairedBlurry!))) : null;
-    let parts: tf.Tensor | null = null;
-    const { grads } = this.gradients(G, () => {
-      const out = G.apply(t.blurryAll);
-      const v: tf.Scalar[] = [];
-      const ws: number[] = [];
-      const add = (name: string, value: tf.Scalar, weight: number) => {
-        names.push(name);
-        v.push(value);
-        ws.push(weight);
-      };
-      if (P > 0) add('content', l1(batchSlice(out, 0, P), t.pairedSharp!), w.content);
-      if (U > 0) {
-        const outU = batchSlice(out, P, U);
-        if (M) {
-          const mFu = canonicalMotion(M.apply(outU));
-          if (mBu) {
-            const mRel = tf.sub(mBu, stopGradient(mFu)) as tf.Tensor4D;
-            const r = reblur(outU, mRel);
-            const rm = mse(r, t.unpairedBlurry!);
-            const rs = tf.sub(1, msSsim(r, t.unpairedBlurry!)) as tf.Scalar;
-            names.push('reblurMse', 'reblurMsSsim');
-            v.push(rm, rs);
-            ws.push(0, 0);
-            add('reblur', tf.add(rm, tf.mul(rs, w.reblurMsSsim)) as tf.Scalar, w.reblur);
-          }
-          add('sharpPrior', sharpImagePrior(mFu, sharpPoolMean), w.sharpPrior);
-          add('motionTv', totalVariation(mFu), w.motionTv);
+    const v: tf.Scalar[] = [];
+    const ws: number[] = [];
+    const add = (name: string, value: tf.Scalar, weight: number) => {
+      names.push(name);
+      v.push(value);
+      ws.push(weight);
+    };
+    if (P > 0) add('content', l1(batchSlice(out, 0, P), t.pairedSharp!), w.content);
+    if (U > 0) {
+      const outU = batchSlice(out, P, U);
+      if (M) {
+        const mFu = canonicalMotion(M.apply(outU));
+        if (this.settings.useReblur) {
+          // m(B) of the real blurry half with the updated M; no path to G's variables, so a constant for G.
+          const mBu = canonicalMotion(M.apply(t.unpairedBlurry!));
+          const mRel = tf.sub(mBu, stopGradient(mFu)) as tf.Tensor4D;
+          const r = reblur(outU, mRel);
+          const rm = mse(r, t.unpairedBlurry!);
+          const rs = tf.sub(1, msSsim(r, t.unpairedBlurry!)) as tf.Scalar;
+          add('reblurMse', rm, 0);
+          add('reblurMsSsim', rs, 0);
+          add('reblur', tf.add(rm, tf.mul(rs, w.reblurMsSsim)) as tf.Scalar, w.reblur);
         }
-        add('imageTv', totalVariation(outU), w.imageTv);
+        add('sharpPrior', sharpImagePrior(mFu, sharpPoolMean), w.sharpPrior);
+        add('motionTv', totalVariation(mFu), w.motionTv);
       }
-      add('naturalPrior', lsgan(D.apply(out), true), w.naturalPrior);
-      const total = weightedSum(v, ws);
-      names.push('total');
-      parts = tf.keep(tf.stack([...v, total]));
-      return total;
-    });
-    mBu?.dispose();
-    const values = readAndDispose(parts!);
-    const losses: LossValues = {};
-    names.forEach((n, i) => (losses[`G.${n}`] = values[i]));
-    return { grads, losses };
+      add('imageTv', totalVariation(outU), w.imageTv);
+    }
+    add('naturalPrior', lsgan(D.apply(out), true), w.naturalPrior);
+    const total = weightedSum(v, ws);
+    const values = readAndDispose(tf.stack([...v, total]));
+    [...names, 'total'].forEach((n, i) => (losses[`G.${n}`] = values[i]));
+    return total;
   }
 
-  applyGradients(role: NetworkRole, grads: readonly tf.Tensor[], lr: number): void {
+  /** One Adam step of `role`'s network with gradients aligned with its variables (tensors, or flattened in variable order). */
+  private applyGradients(role: NetworkRole, grads: readonly tf.Tensor[] | Float32Array, lr: number): void {
     const opt = this.optimizers[role];
     if (!opt) throw new Error(`no optimizer for ${role}`);
-    opt.apply(grads, lr);
+    if (!(grads instanceof Float32Array)) {
+      opt.apply(grads, lr);
+      return;
+    }
+    const vars = this.network(role)!.variables;
+    const total = vars.reduce((s, v) => s + v.size, 0);
+    if (grads.length !== total) throw new Error(`${role}: ${grads.length} gradient values for ${total} weights`);
+    let o = 0;
+    const tensors = vars.map((v) => tf.tensor(grads.subarray(o, (o += v.size)), v.shape));
+    opt.apply(tensors, lr);
+    tf.dispose(tensors);
   }
 
   getState(): CoreState {
@@ -305,13 +332,7 @@ export class IterationCore {
   }
 
   dispose(): void {
-    this.endBatch();
     for (const opt of Object.values(this.optimizers)) opt?.dispose();
-  }
-
-  private current(): { b: TrainingBatch; t: BatchTensors; fake: tf.Tensor4D } {
-    if (!this.batch) throw new Error('no batch: call beginBatch first');
-    return this.batch;
   }
 
   /** ∇ of f with respect to `net`'s variables only, as an array aligned with them (zeros where f does not depend on one). */
@@ -319,40 +340,6 @@ export class IterationCore {
     const { value, grads } = tf.variableGrads(f, net.variables);
     value.dispose();
     return { grads: net.variables.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
-  }
-}
-
-/**
- * One whole iteration in this process: M, then D, then G, each phase's gradients applied at once.
- * `pushSharpMeans` feeds the pool and returns its mean for the G phase.
- */
-export function runIterationLocally(
-  core: IterationCore,
-  batch: TrainingBatch,
-  lr: Record<NetworkRole, number>,
-  pushSharpMeans: (means: Array<[number, number]>) => [number, number],
-  capture?: Partial<Record<NetworkRole, Float32Array>>,
-): LossValues {
-  core.beginBatch(batch);
-  try {
-    const losses: LossValues = {};
-    let poolMean: [number, number] = [0, 0];
-    const step = (role: NetworkRole, r: PhaseResult) => {
-      Object.assign(losses, r.losses);
-      if (capture) capture[role] = flattenTensors(r.grads);
-      core.applyGradients(role, r.grads, lr[role]);
-      tf.dispose(r.grads);
-    };
-    if (core.network('M')) {
-      const r = core.motionPhase();
-      poolMean = pushSharpMeans(r.sharpMeans ?? []);
-      step('M', r);
-    }
-    step('D', core.discriminatorPhase());
-    step('G', core.generatorPhase(poolMean));
-    return losses;
-  } finally {
-    core.endBatch();
   }
 }
 
@@ -390,16 +377,6 @@ export function checkShapes(net: TrainableNetwork, shapes: number[][]): void {
       throw new Error(`saved weight ${i} of ${net.name} is ${shapes[i].join('×')}, the network's is ${v.shape.join('×')}: a different architecture`);
     }
   });
-}
-
-function flattenTensors(ts: readonly tf.Tensor[]): Float32Array {
-  const out = new Float32Array(ts.reduce((s, t) => s + t.size, 0));
-  let o = 0;
-  for (const t of ts) {
-    out.set(t.dataSync() as Float32Array, o);
-    o += t.size;
-  }
-  return out;
 }
 
 function weightedSum(values: tf.Scalar[], weights: number[]): tf.Scalar {

@@ -1,12 +1,16 @@
 /**
  * One data-parallel training worker (see parallel.ts): its own tfjs and backend, its own copy of G, M, D built from
- * specs, its own Adam. For each iteration it receives its shard of the batch, computes one phase's gradients,
- * sends them, and applies the averaged gradients it gets back (identically on every worker) before the next phase.
+ * specs, its own Adam. For each iteration it receives its shard of the batch and runs IterationCore.iterate on it;
+ * at each phase it sends its gradients and waits, synchronously, for the coordinator to write their mean into the
+ * shared exchange buffer, which it applies (identically on every worker) before the next phase. The wait must be
+ * synchronous because the phases run nested inside G's gradient computation (iteration.ts).
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainingConfig } from './config.ts';
-import { IterationCore, type CoreState, type NetworkRole, type PhaseResult } from './iteration.ts';
+import { flattenTensors } from './tensor-ops.ts';
+import { attachGradientExchange, awaitMean, exchangeSequence, type GradientExchange } from './gradient-exchange.ts';
+import { IterationCore, type CoreState, type ExchangedGradients, type NetworkRole, type PhaseResult } from './iteration.ts';
 import { buildNetwork, type NetworkSpecs } from './network-spec.ts';
 import { useTrainingBackend, type BackendChoice } from './tf-backend.ts';
 import type { TrainingBatch } from './batch.ts';
@@ -15,19 +19,26 @@ export type WorkerRequest =
   | { id: number; type: 'init'; specs: NetworkSpecs; config: TrainingConfig; backend: BackendChoice }
   | { id: number; type: 'getState' }
   | { id: number; type: 'setState'; state: CoreState }
-  | { id: number; type: 'begin'; shard: TrainingBatch }
-  | { id: number; type: 'apply'; role: NetworkRole; grads: Float32Array; lr: number; poolMean: [number, number] }
+  | { id: number; type: 'attach'; exchange: SharedArrayBuffer }
+  | { id: number; type: 'iterate'; shard: TrainingBatch; lr: Record<NetworkRole, number> }
   | { id: number; type: 'exportOnnx'; role: NetworkRole }
   | { id: number; type: 'memory' };
 
+/** Sent (unrequested) at each phase of an iteration. */
 export interface PhaseMessage {
   type: 'phase';
   role: NetworkRole;
   grads: Float32Array;
   losses: Record<string, number>;
   sharpMeans?: Array<[number, number]>;
-  /** Milliseconds this worker spent on the request that produced this phase (apply + compute). */
-  ms?: number;
+  /** Milliseconds this worker computed since the last exchange (or the start of the iteration). */
+  ms: number;
+}
+
+/** The reply to 'iterate': the time spent applying the last (G) update. */
+export interface IterationDone {
+  type: 'done';
+  ms: number;
 }
 
 export type WorkerReply =
@@ -35,21 +46,19 @@ export type WorkerReply =
   | { id: number; ok: false; error: string };
 
 let core: IterationCore | null = null;
+let shared: GradientExchange | null = null;
 
-function flatten(r: PhaseResult, role: NetworkRole): PhaseMessage {
-  const total = r.grads.reduce((s, g) => s + g.size, 0);
-  const flat = new Float32Array(total);
-  let o = 0;
-  for (const g of r.grads) {
-    flat.set(g.dataSync() as Float32Array, o);
-    o += g.size;
-  }
-  tf.dispose(r.grads);
-  return { type: 'phase', role, grads: flat, losses: r.losses, sharpMeans: r.sharpMeans };
-}
-
-function firstPhase(c: IterationCore): PhaseMessage {
-  return c.network('M') ? flatten(c.motionPhase(), 'M') : flatten(c.discriminatorPhase(), 'D');
+/** Send this phase's gradients, then block until the coordinator has written the mean of every worker's. */
+function exchangeSynchronously(role: NetworkRole, r: PhaseResult, clock: { t0: number }): ExchangedGradients {
+  if (!shared) throw new Error('worker has no exchange buffer (attach was not sent)');
+  const seen = exchangeSequence(shared);
+  const grads = flattenTensors(r.grads);
+  const message: PhaseMessage = { type: 'phase', role, grads, losses: r.losses, sharpMeans: r.sharpMeans, ms: performance.now() - clock.t0 };
+  const size = grads.length; // read before the transfer empties it
+  port!.postMessage(message, [grads.buffer as ArrayBuffer]);
+  const mean = awaitMean(shared, seen, size);
+  clock.t0 = performance.now();
+  return mean;
 }
 
 async function handle(msg: WorkerRequest): Promise<{ value: unknown; transfer?: ArrayBuffer[] }> {
@@ -61,7 +70,20 @@ async function handle(msg: WorkerRequest): Promise<{ value: unknown; transfer?: 
       const D = await buildNetwork(msg.specs.D);
       core = new IterationCore({ G, M, D }, msg.config);
       const roles = core.roles();
-      return { value: { backend: backend.name, notes: backend.notes, roles, names: Object.fromEntries(roles.map((r) => [r, core!.network(r)!.name])) } };
+      const c = core;
+      return {
+        value: {
+          backend: backend.name,
+          notes: backend.notes,
+          roles,
+          names: Object.fromEntries(roles.map((r) => [r, c.network(r)!.name])),
+          weights: Object.fromEntries(roles.map((r) => [r, c.network(r)!.variables.reduce((n, v) => n + v.size, 0)])),
+        },
+      };
+    }
+    case 'attach': {
+      shared = attachGradientExchange(msg.exchange);
+      return { value: null };
     }
     case 'getState': {
       const state = need().getState();
@@ -71,28 +93,11 @@ async function handle(msg: WorkerRequest): Promise<{ value: unknown; transfer?: 
     case 'setState':
       need().setState(msg.state);
       return { value: null };
-    case 'begin': {
-      const c = need();
-      c.beginBatch(msg.shard);
-      const p = firstPhase(c);
-      return { value: p, transfer: [p.grads.buffer as ArrayBuffer] };
-    }
-    case 'apply': {
-      const c = need();
-      const net = c.network(msg.role)!;
-      let o = 0;
-      const grads = net.variables.map((v) => {
-        const t = tf.tensor(msg.grads.subarray(o, o + v.size), v.shape);
-        o += v.size;
-        return t;
-      });
-      c.applyGradients(msg.role, grads, msg.lr);
-      tf.dispose(grads);
-      let p: PhaseMessage | null = null;
-      if (msg.role === 'M') p = flatten(c.discriminatorPhase(), 'D');
-      else if (msg.role === 'D') p = flatten(c.generatorPhase(msg.poolMean), 'G');
-      else c.endBatch();
-      return p ? { value: p, transfer: [p.grads.buffer as ArrayBuffer] } : { value: { type: 'done', numTensors: tf.memory().numTensors } };
+    case 'iterate': {
+      const clock = { t0: performance.now() };
+      need().iterate(msg.shard, msg.lr, (role, r) => exchangeSynchronously(role, r, clock));
+      const done: IterationDone = { type: 'done', ms: performance.now() - clock.t0 };
+      return { value: done };
     }
     case 'exportOnnx': {
       const bytes = need().network(msg.role)!.toOnnx();
@@ -115,9 +120,7 @@ let queue: Promise<void> = Promise.resolve();
 port.on('message', (msg: WorkerRequest) => {
   queue = queue.then(async () => {
     try {
-      const t0 = performance.now();
       const { value, transfer } = await handle(msg);
-      if (value && typeof value === 'object' && ((value as PhaseMessage).type === 'phase' || (value as { type?: string }).type === 'done')) (value as PhaseMessage).ms = performance.now() - t0;
       port.postMessage({ id: msg.id, ok: true, value } satisfies WorkerReply, transfer ?? []);
     } catch (err) {
       const e = err as Error;

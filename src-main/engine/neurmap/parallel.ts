@@ -5,7 +5,8 @@ import type { IterationOutput, TrainingEngine } from './engine.ts';
 import type { CoreState, LossValues, NetworkRole } from './iteration.ts';
 import type { SharpMotionPool } from './losses.ts';
 import type { NetworkSpecs } from './network-spec.ts';
-import type { PhaseMessage, WorkerReply, WorkerRequest } from './parallel-worker.ts';
+import type { IterationDone, PhaseMessage, WorkerReply, WorkerRequest } from './parallel-worker.ts';
+import { abortExchange, attachGradientExchange, beginExchange, createGradientExchange, publishMean, type GradientExchange } from './gradient-exchange.ts';
 import type { BackendChoice } from './tf-backend.ts';
 import { moduleExtension } from '../module-extension.ts';
 import type { ComputeChoice } from './trainer.ts';
@@ -16,11 +17,15 @@ import { fileURLToPath } from 'node:url';
  * Data-parallel training on worker threads. tfjs's WASM backend runs one thread per process in Node, so to use
  * every core each worker thread runs its own tfjs with its own copy of G, M and D. Per iteration:
  *
- *   coordinator: split the batch into equal shards (batch.ts shardBatch), one per worker
- *   workers:     M phase on their shard → ∇M           coordinator: average; push sharp means to the pool
- *   workers:     apply mean ∇M (own Adam), D phase → ∇D coordinator: average
- *   workers:     apply mean ∇D, G phase → ∇G            coordinator: average
- *   workers:     apply mean ∇G
+ *   coordinator: split the batch into equal shards (batch.ts shardBatch), one per worker; send each its shard
+ *   workers:     M phase on their shard → ∇M (message)  coordinator: average into the shared buffer; pool mean
+ *   workers:     apply mean ∇M (own Adam), D phase → ∇D  coordinator: average
+ *   workers:     apply mean ∇D, G losses → ∇G            coordinator: average
+ *   workers:     apply mean ∇G; reply
+ *
+ * Gradients go to the coordinator as messages; the means come back through one SharedArrayBuffer, on which the
+ * workers wait synchronously (Atomics.wait), because each worker's phases run nested inside its G gradient
+ * computation (iteration.ts) and cannot yield to an event loop in between.
  *
  * Every loss is a mean over equal shards, so the averaged gradient is the whole batch's gradient (up to float
  * rounding), and every worker applies the same Adam update to the same weights: the copies never drift apart
@@ -43,13 +48,21 @@ interface Pending {
 class WorkerHandle {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private readonly phases: PhaseMessage[] = [];
+  private phaseWaiter: ((m: PhaseMessage) => void) | null = null;
   private dead: Error | null = null;
 
   constructor(
     readonly worker: Worker,
     readonly index: number,
   ) {
-    worker.on('message', (m: WorkerReply) => {
+    worker.on('message', (m: WorkerReply | PhaseMessage) => {
+      if ('type' in m) {
+        if (this.phaseWaiter) this.phaseWaiter(m);
+        else this.phases.push(m);
+        this.phaseWaiter = null;
+        return;
+      }
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -63,6 +76,19 @@ class WorkerHandle {
     };
     worker.on('error', (e) => fail(new Error(`training worker ${index} crashed: ${e.message}`)));
     worker.on('exit', (code) => fail(new Error(`training worker ${index} exited (code ${code})`)));
+  }
+
+  /** The next phase message of the running iteration (they arrive unrequested). */
+  nextPhase(): Promise<PhaseMessage> {
+    const queued = this.phases.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve) => (this.phaseWaiter = resolve));
+  }
+
+  /** Forget phase messages of an aborted iteration. */
+  clearPhases(): void {
+    this.phases.length = 0;
+    this.phaseWaiter = null;
   }
 
   request<T>(msg: DistributiveOmit<WorkerRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<T> {
@@ -93,6 +119,7 @@ export class WorkerEngine implements TrainingEngine {
 
   private constructor(
     private readonly handles: WorkerHandle[],
+    private readonly exchange: GradientExchange,
     readonly roles: NetworkRole[],
     readonly networkNames: Partial<Record<NetworkRole, string>>,
     backend: string,
@@ -111,9 +138,16 @@ export class WorkerEngine implements TrainingEngine {
     const handles = Array.from({ length: n }, (_, i) => new WorkerHandle(spawnWorker(), i));
     try {
       const infos = await Promise.all(
-        handles.map((h) => h.request<{ backend: string; notes: string[]; roles: NetworkRole[]; names: Partial<Record<NetworkRole, string>> }>({ type: 'init', specs: opts.networks, config: opts.config, backend: opts.backend ?? 'auto' })),
+        handles.map((h) =>
+          h.request<{ backend: string; notes: string[]; roles: NetworkRole[]; names: Partial<Record<NetworkRole, string>>; weights: Partial<Record<NetworkRole, number>> }>({
+            type: 'init', specs: opts.networks, config: opts.config, backend: opts.backend ?? 'auto',
+          }),
+        ),
       );
-      const engine = new WorkerEngine(handles, infos[0].roles, infos[0].names, infos[0].backend, infos[0].notes);
+      const buffer = createGradientExchange(Math.max(...Object.values(infos[0].weights).map((w) => w ?? 0)));
+      await Promise.all(handles.map((h) => h.request({ type: 'attach', exchange: buffer })));
+      const exchange = attachGradientExchange(buffer);
+      const engine = new WorkerEngine(handles, exchange, infos[0].roles, infos[0].names, infos[0].backend, infos[0].notes);
       // Same starting weights everywhere (a fresh D, for one, is random per build unless seeded).
       if (n > 1) await engine.setState(await engine.getState());
       return engine;
@@ -133,26 +167,35 @@ export class WorkerEngine implements TrainingEngine {
     const shards = shardBatch(batch, n);
     const losses: LossValues = {};
     const gradients: Partial<Record<NetworkRole, Float32Array>> | undefined = opts.captureGradients ? {} : undefined;
-    let results = await Promise.all(this.handles.map((h, s) => h.request<PhaseMessage>({ type: 'begin', shard: shards[s] })));
-    let poolMean: [number, number] = pool.mean();
-    for (;;) {
-      this.totals.computeMs += Math.max(...results.map((r) => r.ms ?? 0));
-      const role = results[0].role;
-      const mean = averageInto(results.map((r) => r.grads));
-      for (const key of Object.keys(results[0].losses)) losses[key] = results.reduce((s, r) => s + r.losses[key], 0) / n;
-      if (role === 'M') {
-        // The pool takes the sharp maps in whole-batch order: paired sharp of every shard, then unpaired sharp.
-        const p = batch.paired / n;
-        pool.push([...results.flatMap((r) => r.sharpMeans!.slice(0, p)), ...results.flatMap((r) => r.sharpMeans!.slice(p))]);
-        poolMean = pool.mean();
+    beginExchange(this.exchange);
+    for (const h of this.handles) h.clearPhases();
+    const replies = this.handles.map((h, s) => h.request<IterationDone>({ type: 'iterate', shard: shards[s], lr }));
+    // Rejects as soon as one worker's iteration fails, so that the others can be woken and stopped.
+    const failure = Promise.all(replies).then(() => new Promise<never>(() => undefined));
+    failure.catch(() => undefined);
+    try {
+      // One exchange per network, in the iteration's order (M, D, G).
+      for (let phase = 0; phase < this.roles.length; phase++) {
+        const results = await Promise.race([Promise.all(this.handles.map((h) => h.nextPhase())), failure]);
+        const role = results[0].role;
+        if (results.some((r) => r.role !== role)) throw new Error(`training workers are out of step (${results.map((r) => r.role).join(', ')})`);
+        this.totals.computeMs += Math.max(...results.map((r) => r.ms));
+        const mean = averageInto(results.map((r) => r.grads));
+        for (const key of Object.keys(results[0].losses)) losses[key] = results.reduce((s, r) => s + r.losses[key], 0) / n;
+        if (role === 'M') {
+          // The pool takes the sharp maps in whole-batch order: paired sharp of every shard, then unpaired sharp.
+          const p = batch.paired / n;
+          pool.push([...results.flatMap((r) => r.sharpMeans!.slice(0, p)), ...results.flatMap((r) => r.sharpMeans!.slice(p))]);
+        }
+        if (gradients) gradients[role] = mean.slice();
+        publishMean(this.exchange, mean, role === 'M' ? pool.mean() : undefined);
       }
-      if (gradients) gradients[role] = mean.slice();
-      const next = await Promise.all(this.handles.map((h) => h.request<PhaseMessage | { type: 'done' }>({ type: 'apply', role, grads: mean, lr: lr[role], poolMean })));
-      if (next[0].type === 'done') {
-        this.totals.computeMs += Math.max(...(next as Array<{ ms?: number }>).map((r) => r.ms ?? 0));
-        break;
-      }
-      results = next as PhaseMessage[];
+      const done = await Promise.all(replies);
+      this.totals.computeMs += Math.max(...done.map((d) => d.ms));
+    } catch (err) {
+      abortExchange(this.exchange);
+      await Promise.allSettled(replies);
+      throw err;
     }
     this.totals.iterations++;
     this.totals.wallMs += performance.now() - t0;
@@ -186,6 +229,7 @@ export class WorkerEngine implements TrainingEngine {
   }
 
   async dispose(): Promise<void> {
+    abortExchange(this.exchange);
     await Promise.all(this.handles.map((h) => h.worker.terminate()));
   }
 }

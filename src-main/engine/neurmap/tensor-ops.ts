@@ -45,3 +45,14 @@ export function motionMagnitude(m: tf.Tensor4D): tf.Tensor4D {
 export function batchSlice(x: tf.Tensor4D, start: number, count: number): tf.Tensor4D {
   return tf.slice(x, [start, 0, 0, 0], [count, -1, -1, -1]);
 }
+
+/** Tensors' values end to end in one array (the form in which workers exchange gradients). */
+export function flattenTensors(ts: readonly tf.Tensor[]): Float32Array {
+  const out = new Float32Array(ts.reduce((s, t) => s + t.size, 0));
+  let o = 0;
+  for (const t of ts) {
+    out.set(t.dataSync() as Float32Array, o);
+    o += t.size;
+  }
+  return out;
+}
