@@ -77,7 +77,7 @@ test('the trainer runs on worker threads; a batch that cannot be split evenly is
   );
 });
 
-test('a worker that dies in the middle of an iteration fails it with a clear error, and the other worker is not left waiting', async () => {
+test('a worker that dies in the middle of an iteration fails it with a clear error, the other worker is not left waiting, and the engine stops', async () => {
   const cfg = parseTrainingConfig({ cropSize: CROP, iterations: 10, seed: 3 });
   const workers = await WorkerEngine.create({ workers: 2, networks: specs, config: cfg, backend: 'cpu' });
   try {
@@ -87,6 +87,8 @@ test('a worker that dies in the middle of an iteration fails it with a clear err
     // Worker 1 computes its M phase and waits for the mean gradient, which never comes: worker 0 is gone.
     await (workers as unknown as { handles: Array<{ worker: { terminate(): Promise<number> } }> }).handles[0].worker.terminate();
     await assert.rejects(running, /training worker 0 exited/);
+    // The workers may now hold different weights: the engine refuses to go on.
+    await assert.rejects(workers.iterate(batch, lr, new SharpMotionPool(50)), /stopped in a failed iteration .*start again from the last checkpoint/);
     // The survivor was woken and stopped waiting: it answers the next request.
     assert.equal((await Promise.race([
       (workers as unknown as { handles: Array<{ request<T>(m: { type: 'memory' }): Promise<T> }> }).handles[1].request<number>({ type: 'memory' }).then(() => 'answered'),

@@ -116,6 +116,7 @@ export interface WorkerEngineStats {
 export class WorkerEngine implements TrainingEngine {
   readonly description: string;
   private readonly totals = { iterations: 0, wallMs: 0, computeMs: 0 };
+  private failed: Error | null = null;
 
   private constructor(
     private readonly handles: WorkerHandle[],
@@ -162,6 +163,7 @@ export class WorkerEngine implements TrainingEngine {
   }
 
   async iterate(batch: TrainingBatch, lr: Record<NetworkRole, number>, pool: SharpMotionPool, opts: { captureGradients?: boolean } = {}): Promise<IterationOutput> {
+    if (this.failed) throw new Error(`the training workers stopped in a failed iteration (${this.failed.message}); their weights may differ: start again from the last checkpoint`);
     const n = this.handles.length;
     const t0 = performance.now();
     const shards = shardBatch(batch, n);
@@ -193,6 +195,8 @@ export class WorkerEngine implements TrainingEngine {
       const done = await Promise.all(replies);
       this.totals.computeMs += Math.max(...done.map((d) => d.ms));
     } catch (err) {
+      // Some workers may have applied an update the others have not: this engine cannot go on.
+      this.failed = err as Error;
       abortExchange(this.exchange);
       await Promise.allSettled(replies);
       throw err;
