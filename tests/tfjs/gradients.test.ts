@@ -156,6 +156,16 @@ test('gradients on wasm are also right at a training-like size (4×32×32×8, 3�
   }
 });
 
+test('matMul with transposed operands on wasm (ours: transpose, then the plain product): forward and gradients', async () => {
+  for (const [ta, tb] of [[false, true], [true, false], [true, true]] as const) {
+    const a = randomInput(ta ? [2, 5, 7] : [2, 7, 5], 40);
+    const b = randomInput(tb ? [2, 4, 5] : [2, 5, 4], 41);
+    assertClose(`matMul transposeA=${ta} transposeB=${tb}`, await compareWasmToCpu((x, y) => tf.matMul(x, y, ta, tb), [a, b]));
+  }
+  // 2-D, as in dA = dy · Bᵀ of a plain product
+  assertClose('matMul 2-D transposeB', await compareWasmToCpu((x, y) => tf.matMul(x, y, false, true), [randomInput([6, 3], 42), randomInput([4, 3], 43)]));
+});
+
 test('relErr helper sanity', async () => {
   assert.equal(relErr([1, 2], [1, 2]), 0);
   assert.ok(Math.abs(relErr([1, 2.002], [1, 2]) - 0.001) < 1e-12);

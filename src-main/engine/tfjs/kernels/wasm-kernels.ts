@@ -96,7 +96,7 @@ function makeBatchMatMulWasm(original: tf.KernelConfig): KernelFn {
   return (args) => {
     const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
     if (!attrs.transposeA && !attrs.transposeB) return original.kernelFunc(args as never) as tf.TensorInfo;
-    const swapLast = (t: tf.Tensor) => tf.transpose(t, [...t.shape.keys()].map((i, _, all) => (i < all.length - 2 ? i : 2 * all.length - 3 - i)));
+    const swapLast = (t: tf.Tensor) => tf.transpose(t, [...Array(t.rank - 2).keys(), t.rank - 1, t.rank - 2]);
     const a = tensorOf(args.inputs.a as tf.TensorInfo);
     const b = tensorOf(args.inputs.b as tf.TensorInfo);
     const at = attrs.transposeA ? swapLast(a) : a;
