@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MOTION_UNIT_PX } from '../synth/motion-vector.ts';
 import { stepPosition } from '../synth/offset-field.ts';
+import { kernelOp } from '../tfjs/ops/kernel-op.ts';
 
 /** R's sample count: t_k = linspace(+1, −1, 15), 7 on each side plus t = 0 (NEURMAP.md). */
 export const REBLUR_STEPS = 15;
@@ -24,11 +25,11 @@ export const REBLUR_MEAN_ABS_T = meanAbsT(REBLUR_STEPS);
  *
  * Gradients reach both inputs: ∂/∂image scatters each output gradient back to the four taps with the bilinear
  * weights; ∂/∂motion is the tap-difference slope along x or y times t_k · 20, and 0 where the sample coordinate
- * was clamped (the clamp's own derivative). R is its own kernel ('NeurmapReblur': one JavaScript pass rather than
- * gather ops, so no backend needs a scatter kernel and the same code runs on cpu, wasm and native backends; on a GPU
- * backend it costs one download of the inputs per call) with a registered gradient, which tfjs evaluates lazily per
- * input: M's update, where the image is G's detached output, computes only ∂/∂motion, and G's update, where m_rel
- * is held fixed, only ∂/∂image.
+ * was clamped (the clamp's own derivative). R is its own kernel (tfjs/ops/kernel-op.ts; one JavaScript pass rather
+ * than gather ops, so no backend needs a scatter kernel and the same code runs on cpu, wasm and native backends; on
+ * a GPU backend it costs one download of the inputs per call) with a registered gradient, which tfjs evaluates
+ * lazily per input: M's update, where the image is G's detached output, computes only ∂/∂motion, and G's update,
+ * where m_rel is held fixed, only ∂/∂image.
  */
 export function reblur(image: tf.Tensor4D, motion: tf.Tensor4D): tf.Tensor4D {
   const [n, c, h, w] = image.shape;
@@ -36,16 +37,14 @@ export function reblur(image: tf.Tensor4D, motion: tf.Tensor4D): tf.Tensor4D {
   if (mn !== n || mc !== 2 || mh !== h || mw !== w) {
     throw new Error(`reblur: motion map is [${motion.shape}], expected [${n}, 2, ${h}, ${w}] for an image of [${image.shape}]`);
   }
-  ensureKernel();
-  return tf.engine().runKernel(REBLUR_KERNEL, { image, motion }) as tf.Tensor4D;
+  return reblurOp({ image, motion }) as tf.Tensor4D;
 }
 
-const REBLUR_KERNEL = 'NeurmapReblur';
 type Shape4 = [number, number, number, number];
 const read = (t: tf.Tensor): Float32Array => t.dataSync() as Float32Array;
 
 const reblurGradient: tf.GradConfig = {
-  kernelName: REBLUR_KERNEL,
+  kernelName: 'NeurmapReblur',
   inputsToSave: ['image', 'motion'],
   gradFunc: (dy, saved) => {
     const [image, motion] = saved;
@@ -58,26 +57,11 @@ const reblurGradient: tf.GradConfig = {
   },
 };
 
-let gradientRegistered = false;
-
-/** The kernel is registered for a backend the first time R runs there. */
-function ensureKernel(): void {
-  if (!gradientRegistered) {
-    tf.registerGradient(reblurGradient);
-    gradientRegistered = true;
-  }
-  const backendName = tf.getBackend();
-  if (tf.getKernel(REBLUR_KERNEL, backendName)) return;
-  tf.registerKernel({
-    kernelName: REBLUR_KERNEL,
-    backendName,
-    kernelFunc: ({ inputs }) => {
-      const image = inputs.image as tf.Tensor;
-      const [n, c, h, w] = image.shape as Shape4;
-      return tf.tensor4d(reblurForward(read(image), read(inputs.motion as tf.Tensor), n, c, h, w), [n, c, h, w]);
-    },
-  });
-}
+const reblurOp = kernelOp(reblurGradient, ({ inputs }) => {
+  const image = inputs.image as tf.Tensor;
+  const [n, c, h, w] = image.shape as Shape4;
+  return tf.tensor4d(reblurForward(read(image), read(inputs.motion as tf.Tensor), n, c, h, w), [n, c, h, w]);
+});
 
 const T = Array.from({ length: REBLUR_STEPS }, (_, k) => stepPosition(k, REBLUR_STEPS));
 

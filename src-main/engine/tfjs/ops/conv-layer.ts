@@ -5,16 +5,16 @@
  *   (NeurMAP's fast ones on WASM, native ones elsewhere; forward-conv formulations for dilations > 1), and the bias
  *   gradient as a ones·dy matrix product (tfjs' Sum over N, H, W transposes the whole tensor first on WASM).
  *
- * The op is its own kernel ('NeurmapConvLayer', forwarding to the backend's FusedConv2D) with a registered gradient
- * rather than a tf.customGrad, because a registered gradient is lazy per input: tfjs asks only for the gradients on
- * the path to the differentiated variables. Training D's and M's weights never pays for G's filter gradients, G's
- * update never pays for D's or M's, and no network pays for the input gradient of its first layer (about a fifth
- * of a training iteration's convolution work).
+ * The op is its own kernel ('NeurmapConvLayer', forwarding to the backend's FusedConv2D; see kernel-op.ts) with a
+ * registered gradient, which tfjs evaluates lazily per input, asking only for the gradients on the path to the
+ * differentiated variables: training M and D never pays for G's filter gradients, G's update never pays for M's
+ * or D's, and no network pays for the input gradient of its first layer.
  *
  * Strides and dilations both > 1 are not supported here (tfjs refuses them); the interpreter handles that case.
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dFilterGrad, conv2dInputGrad } from '../kernels/conv-grad.ts';
+import { kernelOp } from './kernel-op.ts';
 
 type T4 = tf.Tensor4D;
 export type ConvActivation = 'linear' | 'relu' | 'leakyrelu';
@@ -40,8 +40,6 @@ interface ConvLayerAttrs {
   leakyreluAlpha: number;
 }
 
-export const CONV_LAYER_KERNEL = 'NeurmapConvLayer';
-
 /** Σ over all but the last axis, as ones[1, M] · t[M, C] (fast on every backend). */
 export function sumToChannels(t: tf.Tensor): tf.Tensor1D {
   const c = t.shape[t.rank - 1];
@@ -50,7 +48,7 @@ export function sumToChannels(t: tf.Tensor): tf.Tensor1D {
 }
 
 const convLayerGradient: tf.GradConfig = {
-  kernelName: CONV_LAYER_KERNEL,
+  kernelName: 'NeurmapConvLayer',
   inputsToSave: ['x', 'filter'],
   outputsToSave: [true],
   gradFunc: (dy, saved, attrs) => {
@@ -79,22 +77,8 @@ const convLayerGradient: tf.GradConfig = {
   },
 };
 
-let gradientRegistered = false;
-
-/** The kernel forwards to the active backend's FusedConv2D; registered for a backend the first time it is used there. */
-function ensureKernel(): void {
-  if (!gradientRegistered) {
-    tf.registerGradient(convLayerGradient);
-    gradientRegistered = true;
-  }
-  const backendName = tf.getBackend();
-  if (tf.getKernel(CONV_LAYER_KERNEL, backendName)) return;
-  tf.registerKernel({
-    kernelName: CONV_LAYER_KERNEL,
-    backendName,
-    kernelFunc: ({ inputs, attrs }) => tf.engine().runKernel('FusedConv2D', inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor,
-  });
-}
+/** The kernel forwards to the active backend's FusedConv2D. */
+const convLayerOp = kernelOp(convLayerGradient, ({ inputs, attrs }) => tf.engine().runKernel('FusedConv2D', inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor);
 
 export function convLayer(x: T4, filter: T4, bias: tf.Tensor1D | null, o: ConvLayerOptions): T4 {
   const activation = o.activation ?? 'linear';
@@ -103,8 +87,7 @@ export function convLayer(x: T4, filter: T4, bias: tf.Tensor1D | null, o: ConvLa
   const [sh, sw] = o.strides;
   const [dh, dw] = o.dilations;
   if ((sh > 1 || sw > 1) && (dh > 1 || dw > 1)) throw new Error('convLayer: strides and dilations both > 1 are not supported');
-  ensureKernel();
   const attrs: ConvLayerAttrs = { strides: o.strides, dilations: o.dilations, pad: o.pad, dataFormat: 'NHWC', activation, leakyreluAlpha: alpha };
   const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
-  return tf.engine().runKernel(CONV_LAYER_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as T4;
+  return convLayerOp(inputs, attrs as unknown as tf.NamedAttrMap) as T4;
 }
