@@ -105,6 +105,31 @@ test('the output folder being the input folder without a suffix is refused befor
   await assert.rejects(runBatch(settings(input, input, { suffix: '' }), process_('png')), /could replace the originals/);
 });
 
+test('an output folder inside the input folder, subfolders included, without a suffix is refused before anything is written', async () => {
+  const input = await photoFolder(1);
+  const output = path.join(input, 'results');
+  await assert.rejects(
+    runBatch(settings(input, output, { suffix: '' }), process_('png')),
+    /the output folder is inside the input folder \(subfolders included\) and no name suffix is set: outputs could replace the originals/,
+  );
+  await assert.rejects(fs.stat(output), { code: 'ENOENT' }, 'nothing was created');
+  // Without subfolders the output folder's own photos are not originals of this batch.
+  const flat = await runBatch(settings(input, output, { suffix: '', recursive: false }), process_('png'));
+  assert.equal(flat.done, 1);
+  await closeSessions();
+});
+
+test('a batch writing into its input folder never reads its own outputs back as photos', async () => {
+  const input = await tempDir('neurmap-batch-in-');
+  await writeTestPhoto(path.join(input, 'a.jpg'), { seed: 1 });
+  const first = await runBatch(settings(input, input, { skipExisting: true }), process_('png'));
+  assert.equal(first.done, 1);
+  const again = await runBatch(settings(input, input, { skipExisting: true }), process_('png'));
+  assert.equal(again.total, 1, 'a-sharp.png is a result, not an input');
+  assert.deepEqual((await fs.readdir(input)).filter((f) => !f.startsWith('.')).sort(), ['a-sharp.png', 'a.jpg']);
+  await closeSessions();
+});
+
 test('kill -9 in the middle of a CLI batch, then resume: no file lost, none done twice', async () => {
   const input = await photoFolder(9, { width: 640, height: 480 });
   const output = await tempDir('neurmap-batch-out-');

@@ -72,7 +72,19 @@ export function settingsKey(settings: BatchSettings): string {
   return crypto.createHash('sha256').update(JSON.stringify({ format, quality, suffix, processing })).digest('hex').slice(0, 16);
 }
 
-/** Checks that stop a batch before it starts: they would fail every file. */
+/**
+ * Whether outputs land among the inputs: the output folder is the input folder, or (subfolders included) one of
+ * its subfolders, whose own photos would be originals.
+ */
+function outputOverlapsInput(settings: BatchSettings): boolean {
+  const input = path.resolve(settings.inputDir);
+  const output = path.resolve(settings.outputDir);
+  if (input === output) return true;
+  const rel = path.relative(input, output);
+  return settings.recursive && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+}
+
+/** Checks that stop a batch before it starts: they would fail every file (or overwrite the originals). */
 export async function validateBatchFolders(settings: BatchSettings): Promise<void> {
   const input = path.resolve(settings.inputDir);
   const output = path.resolve(settings.outputDir);
@@ -80,8 +92,10 @@ export async function validateBatchFolders(settings: BatchSettings): Promise<voi
     throw new Error(`input folder ${input}: ${err.code === 'ENOENT' ? 'does not exist' : err.message}`);
   });
   if (!st.isDirectory()) throw new Error(`input folder ${input} is not a folder`);
-  if (input === output && settings.suffix === '') {
-    throw new Error('the output folder is the input folder and no name suffix is set: outputs could replace the originals');
+  if (settings.suffix === '' && outputOverlapsInput(settings)) {
+    throw new Error(
+      `the output folder is ${input === output ? 'the input folder' : 'inside the input folder (subfolders included)'} and no name suffix is set: outputs could replace the originals`,
+    );
   }
   await fs.mkdir(output, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
     throw new Error(`output folder ${output} cannot be created (${err.code ?? err.message})`);
@@ -103,7 +117,10 @@ export async function runBatch(
   await validateBatchFolders(settings);
   const signal = opts.signal ?? new AbortController().signal;
   const inputDir = path.resolve(settings.inputDir);
-  const files = await scanPhotoFolder(inputDir, { recursive: settings.recursive, exclude: [settings.outputDir] });
+  const scanned = await scanPhotoFolder(inputDir, { recursive: settings.recursive, exclude: [settings.outputDir] });
+  // Writing into the input folder: this batch's earlier outputs are results, not photos to deblur again.
+  const ownOutput = `${settings.suffix}${outputExtension(settings.format)}`;
+  const files = inputDir === path.resolve(settings.outputDir) ? scanned.filter((rel) => !rel.endsWith(ownOutput)) : scanned;
   const manifest = await BatchManifest.open(path.resolve(settings.outputDir), settingsKey(settings));
   // The file in flight when a run was killed may have left its temp file: the next write starts clean.
   if (manifest.interrupted) await removeTempFilesFor(outputPathFor(settings, manifest.interrupted));
