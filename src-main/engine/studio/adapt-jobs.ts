@@ -28,6 +28,7 @@ export class AdaptJobs {
     await assertModelNameFree(this.registry, req.name);
     const base = await resolveAdaptBase(this.registry, req.baseModelId);
     const runDir = adaptRunDir(this.userDataDir, req.name);
+    this.jobs.assertCanStart('adapt');
     const jobId = this.jobs.newId();
     void this.jobs
       .run(

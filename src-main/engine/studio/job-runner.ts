@@ -5,6 +5,10 @@ import { errorLine } from '../jobs/failure-line.ts';
 
 type Progress = Omit<JobEvent, 'jobId' | 'kind' | 'state'>;
 
+/** Batch and adaptation each keep every core busy for minutes: one of them at a time. */
+const EXCLUSIVE_KINDS: ReadonlySet<JobKind> = new Set(['batch', 'adapt']);
+const KIND_NAMES: Record<JobKind, string> = { deblur: 'a deblur', motion: 'a motion analysis', batch: 'a batch', adapt: 'an adaptation' };
+
 export interface JobContext {
   signal: AbortSignal;
   progress(p: Progress): void;
@@ -16,7 +20,7 @@ export interface JobContext {
  */
 export class JobRunner {
   private readonly events = new EventEmitter();
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, { controller: AbortController; kind: JobKind }>();
 
   onEvent(cb: (e: JobEvent) => void): () => void {
     this.events.on('job', cb);
@@ -32,28 +36,47 @@ export class JobRunner {
   }
 
   cancel(jobId: string): void {
-    this.running.get(jobId)?.abort();
+    this.running.get(jobId)?.controller.abort();
   }
 
   cancelAll(): void {
-    for (const c of this.running.values()) c.abort();
+    for (const { controller } of this.running.values()) controller.abort();
+  }
+
+  /** Refuses a batch or an adaptation while one runs, with the line the user reads (call before handing out an id). */
+  assertCanStart(kind: JobKind): void {
+    if (!EXCLUSIVE_KINDS.has(kind)) return;
+    for (const other of this.running.values()) {
+      if (EXCLUSIVE_KINDS.has(other.kind)) throw new Error(`${KIND_NAMES[other.kind]} is running: wait for it to finish or cancel it, then start again`);
+    }
   }
 
   /** Runs `work` as job `jobId`; resolves with its result, or rejects with its error (after the final event). */
   async run<T>(jobId: string, kind: JobKind, work: (ctx: JobContext) => Promise<T>, summarize: (r: T) => { message: string; result?: unknown }): Promise<T> {
     if (this.running.has(jobId)) throw new Error(`job ${jobId} is already running`);
     const controller = new AbortController();
-    this.running.set(jobId, controller);
+    this.running.set(jobId, { controller, kind });
     const emit = (e: Omit<JobEvent, 'jobId' | 'kind'>) => this.events.emit('job', { jobId, kind, ...e } satisfies JobEvent);
+    // A job that stops early ends at the fraction it reached: a cancelled job never reads as complete.
+    let reached = 0;
     emit({ state: 'running', fraction: 0, message: 'starting', etaSeconds: null });
     try {
-      const result = await work({ signal: controller.signal, progress: (p) => emit({ state: 'running', ...p }) });
+      const result = await work({
+        signal: controller.signal,
+        progress: (p) => {
+          reached = p.fraction;
+          emit({ state: 'running', ...p });
+        },
+      });
       const { message, result: payload } = summarize(result);
-      emit({ state: controller.signal.aborted ? 'cancelled' : 'done', fraction: 1, message, etaSeconds: 0, result: payload });
+      const cancelled = controller.signal.aborted;
+      emit({ state: cancelled ? 'cancelled' : 'done', fraction: cancelled ? reached : 1, message, etaSeconds: cancelled ? null : 0, result: payload });
       return result;
     } catch (err) {
       const cancelled = controller.signal.aborted;
-      emit({ state: cancelled ? 'cancelled' : 'failed', fraction: 1, message: cancelled ? 'cancelled' : errorLine(err), etaSeconds: null });
+      // A bare abort says nothing more; a job's own cancel error says what it kept (an adaptation's checkpoint).
+      const message = cancelled && (err as Error | null)?.name === 'AbortError' ? 'cancelled' : errorLine(err);
+      emit({ state: cancelled ? 'cancelled' : 'failed', fraction: reached, message, etaSeconds: null });
       throw cancelled ? new Error('cancelled') : err;
     } finally {
       this.running.delete(jobId);

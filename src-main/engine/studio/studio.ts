@@ -265,6 +265,7 @@ export class Studio implements StudioApi {
     };
     // Checks that would fail every file fail the call itself, before a job id is handed out.
     await validateBatchFolders(batchSettings);
+    this.jobs.assertCanStart('batch');
     void this.jobs
       .run(
         jobId,
