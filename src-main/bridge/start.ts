@@ -4,6 +4,7 @@
  * NEURMAP_NO_ELECTRON=1 forces the browser fallback.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -14,15 +15,21 @@ import { runServe } from './serve.ts';
 /** The Electron executable, or null with the reason it cannot be used. */
 export function findElectron(env: NodeJS.ProcessEnv = process.env): { binary: string | null; reason: string } {
   if (env.NEURMAP_NO_ELECTRON === '1') return { binary: null, reason: 'NEURMAP_NO_ELECTRON=1' };
+  const require = createRequire(import.meta.url);
+  let packageDir: string;
   try {
-    const binary = createRequire(import.meta.url)('electron') as unknown;
-    if (typeof binary !== 'string') return { binary: null, reason: 'the electron package did not name its binary' };
-    if (!fs.existsSync(binary)) return { binary: null, reason: `the Electron binary is missing (${binary})` };
-    return { binary, reason: '' };
-  } catch (err) {
-    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    return { binary: null, reason: `the Electron binary is not installed (${msg})` };
+    packageDir = path.dirname(require.resolve('electron/package.json'));
+  } catch {
+    return { binary: null, reason: 'the electron package is not installed (npm ci installs it)' };
   }
+  // npm ci installs the package without its binary (package.json allowScripts: electron's download needs GitHub).
+  if (!env.ELECTRON_OVERRIDE_DIST_PATH && !fs.existsSync(path.join(packageDir, 'path.txt'))) {
+    return { binary: null, reason: `the Electron binary is not downloaded (\`node ${path.relative(process.cwd(), path.join(packageDir, 'install.js'))}\` fetches it)` };
+  }
+  const binary = require('electron') as unknown;
+  if (typeof binary !== 'string') return { binary: null, reason: 'the electron package did not name its binary' };
+  if (!fs.existsSync(binary)) return { binary: null, reason: `the Electron binary is missing (${binary})` };
+  return { binary, reason: '' };
 }
 
 export async function start(argv: string[]): Promise<void> {
