@@ -10,7 +10,8 @@ import { appRoot, baseModelsDir } from '../../src-main/engine/paths.ts';
 import { openSession, closeSessions } from '../../src-main/engine/infer/session.ts';
 import { psnr, ssim } from '../../src-main/engine/metrics/fidelity.ts';
 import { writeFileAtomic } from '../../src-main/engine/fs/atomic-file.ts';
-import type { BlurRecipe } from '../../src-main/engine/synth/index.ts';
+import { BLUR_RECIPES } from '../../src-main/engine/synth/index.ts';
+import { mapDeblurFloat } from './run-map.ts';
 import { buildTestSets, listPhotos, setsFingerprint, type TestSample } from './test-sets.ts';
 import { deblurFloat, endPointError, motionFloat } from './run-networks.ts';
 import { formatReport, type EvalReport, type MethodScores } from './report.ts';
@@ -23,6 +24,11 @@ const { values } = parseArgs({
     crop: { type: 'string', default: '256' },
     peer: { type: 'boolean', default: false },
     'peer-crops': { type: 'string', default: '0' },
+    /** Only the first N photos (a quick look while tuning). */
+    limit: { type: 'string', default: '0' },
+    /** Only these sets (comma-separated). */
+    sets: { type: 'string', default: '' },
+    verbose: { type: 'boolean', default: false },
   },
 });
 
@@ -48,17 +54,21 @@ function addScore(scores: MethodScores, s: TestSample, out: TestSample['sharp'],
   scores.count[s.recipe] = (scores.count[s.recipe] ?? 0) + 1;
   if (blurryPsnr !== null && s.recipe !== 'none') {
     const bin = binOf(s.maxHalfExtentPx);
-    const g = (scores.binGain[bin] ??= { sum: 0, n: 0 });
+    const g = (scores.binGain[`${s.recipe}|${bin}`] ??= { sum: 0, n: 0 });
     g.sum += p - blurryPsnr;
     g.n++;
+    scores.worstGain ??= {};
+    scores.worstGain[s.recipe] = Math.min(scores.worstGain[s.recipe] ?? Infinity, p - blurryPsnr);
   }
 }
 
 async function main(): Promise<void> {
-  const photos = await listPhotos(values.photos!);
+  const limit = Number(values.limit);
+  const photos = (await listPhotos(values.photos!)).slice(0, limit > 0 ? limit : undefined);
   const crop = Number(values.crop);
   process.stderr.write(`building test sets from ${photos.length} photos (${crop}×${crop} crops)…\n`);
-  const samples = await buildTestSets(photos, { crop, margin: 32 }, (line) => process.stderr.write(line + '\n'));
+  const wanted = values.sets ? new Set(values.sets.split(',')) : null;
+  const samples = (await buildTestSets(photos, { crop, margin: 32 }, (line) => process.stderr.write(line + '\n'))).filter((s) => !wanted || wanted.has(s.recipe));
   const fingerprint = setsFingerprint(samples);
   const outFile = values.out ?? path.join(values.models!, 'eval.json');
   const previous = (await fs.readFile(outFile, 'utf8').then(JSON.parse).catch(() => null)) as EvalReport | null;
@@ -68,7 +78,7 @@ async function main(): Promise<void> {
     photos: photos.length,
     crop,
     fingerprint,
-    samples: Object.fromEntries((['linear', 'shake', 'none'] as BlurRecipe[]).map((r) => [r, samples.filter((s) => s.recipe === r).length])),
+    samples: Object.fromEntries(BLUR_RECIPES.map((r) => [r, samples.filter((s) => s.recipe === r).length])),
     methods: {},
     motion: null,
     secondsPerMegapixel: {},
@@ -80,6 +90,27 @@ async function main(): Promise<void> {
   const blurryPsnr = new Map(samples.map((s) => [s.id, psnr(s.blurry, s.sharp)]));
   /** Each network's outputs by crop id, to score it again on the peer's subset. */
   const outputs = new Map<string, Map<string, TestSample['sharp']>>();
+
+  {
+    const label = 'MAP core';
+    const scores = emptyScores();
+    const outs = new Map<string, TestSample['sharp']>();
+    outputs.set(label, outs);
+    let seconds = 0;
+    let pixels = 0;
+    for (const [i, s] of samples.entries()) {
+      const { out, seconds: sec } = await mapDeblurFloat(s.blurry);
+      seconds += sec;
+      pixels += s.blurry.width * s.blurry.height;
+      addScore(scores, s, out, blurryPsnr.get(s.id)!);
+      outs.set(s.id, out);
+      if (values.verbose) process.stderr.write(`${s.id}: ${(psnr(out, s.sharp) - blurryPsnr.get(s.id)!).toFixed(2)} dB (half-extent ${s.maxHalfExtentPx.toFixed(1)} px)\n`);
+      else if (process.stderr.isTTY && i % 10 === 0) process.stderr.write(`${label}: ${i + 1}/${samples.length}\r`);
+    }
+    report.methods[label] = scores;
+    report.secondsPerMegapixel[label] = seconds / (pixels / 1e6);
+    process.stderr.write(`${label}: done\n`);
+  }
 
   for (const [file, label] of [
     ['deblur.onnx', 'G fast'],
@@ -170,7 +201,7 @@ async function main(): Promise<void> {
 
 function pickPerRecipe(samples: TestSample[], n: number): TestSample[] {
   const out: TestSample[] = [];
-  for (const r of ['linear', 'shake', 'none']) out.push(...samples.filter((s) => s.recipe === r).slice(0, n));
+  for (const r of BLUR_RECIPES) out.push(...samples.filter((s) => s.recipe === r).slice(0, n));
   return out;
 }
 

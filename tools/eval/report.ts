@@ -4,8 +4,10 @@ export interface MethodScores {
   psnr: Record<string, number>;
   ssim: Record<string, number>;
   count: Record<string, number>;
-  /** PSNR gain over the blurry input by the sample's largest half-extent. */
+  /** PSNR gain over the blurry input per set and largest half-extent, keyed `set|bin`. */
   binGain: Record<string, { sum: number; n: number }>;
+  /** The lowest gain of any one crop per set (a method must not ruin a photo to win on average). */
+  worstGain?: Record<string, number>;
   /** The crop ids a method ran on when it ran on a subset (the slow peer). */
   subset?: string[];
 }
@@ -24,7 +26,8 @@ export interface EvalReport {
   peerFrom?: string;
 }
 
-const SETS = ['linear', 'shake', 'none'];
+const SETS = ['linear', 'uniform', 'shake', 'none'];
+const BLURRED_SETS = ['linear', 'uniform', 'shake'];
 const BINS = ['<5 px', '5-10 px', '10-20 px', '>=20 px'];
 
 export function formatReport(r: EvalReport): string {
@@ -51,12 +54,20 @@ export function formatReport(r: EvalReport): string {
     lines.push(`| ${name}${note} | ${cells.join(' | ')} | ${speed === undefined ? '–' : speed.toFixed(2)} |`);
   }
   lines.push('');
-  lines.push(`PSNR gain over the blurry input by largest blur half-extent (linear + shake):`);
-  lines.push(`| method | ${BINS.join(' | ')} |`);
-  lines.push(`|---|${BINS.map(() => '---').join('|')}|`);
+  lines.push(`PSNR gain over the blurry input by set and largest blur half-extent (crops in brackets), and the worst crop:`);
+  lines.push(`| method | set | ${BINS.join(' | ')} | worst crop |`);
+  lines.push(`|---|---|${BINS.map(() => '---').join('|')}|---|`);
   for (const [name, m] of Object.entries(r.methods)) {
     if (name.startsWith('blurry input')) continue;
-    lines.push(`| ${name} | ${BINS.map((b) => (m.binGain[b]?.n ? `${signed(m.binGain[b].sum / m.binGain[b].n)} (${m.binGain[b].n})` : '–')).join(' | ')} |`);
+    for (const set of BLURRED_SETS) {
+      if (!m.count[set]) continue;
+      const cells = BINS.map((b) => {
+        const g = m.binGain[`${set}|${b}`];
+        return g?.n ? `${signed(g.sum / g.n)} (${g.n})` : '–';
+      });
+      const worst = m.worstGain?.[set];
+      lines.push(`| ${name} | ${set} | ${cells.join(' | ')} | ${worst === undefined ? '–' : signed(worst)} |`);
+    }
   }
   if (r.motion) {
     lines.push('');

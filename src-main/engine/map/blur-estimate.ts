@@ -1,0 +1,167 @@
+/**
+ * What blurred a photo: kernels on a grid of overlapping regions (efficient filter flow, Hirsch et al. 2010),
+ * estimated on luminance at a working resolution, each with a confidence from the guard. A region refines the
+ * photo's overall kernel, so neighbours agree unless the blur really differs; a region with no structure or an
+ * implausible kernel takes its neighbours' (or the photo's) kernel.
+ */
+import type { Raster } from '../image/raster.ts';
+import { maxValue } from '../image/raster.ts';
+import type { FftCache } from './fft2d.ts';
+import { estimateKernel } from './estimate-kernel.ts';
+import { cleanKernel, kernelRadius, kernelSimilarity, oddSize, resizeKernel, trimKernel, type Kernel } from './kernel.ts';
+import { clippedMask, gaussianBlur, noiseSigma, resizePlane, type Plane } from './plane.ts';
+import { blurPresent, kernelPlausible, structure } from './region-guard.ts';
+
+export interface RegionKernel {
+  /** The region in full-resolution px (half-open). */
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  /** Kernel at full resolution. */
+  kernel: Kernel;
+  /** 0 (leave as shot) … 1 (full deconvolution). */
+  confidence: number;
+  /** Why the confidence is low, if it is. */
+  reason: string | null;
+}
+
+export interface BlurEstimate {
+  width: number;
+  height: number;
+  cols: number;
+  rows: number;
+  /** Row-major, cols × rows. */
+  regions: RegionKernel[];
+  /** Noise standard deviation of the photo (0…1 scale). */
+  noise: number;
+  /** Full-resolution px per working-resolution px. */
+  downscale: number;
+}
+
+export interface EstimateOptions {
+  signal?: AbortSignal;
+  onProgress?: (fraction: number) => void;
+}
+
+/** Long side of the working image: enough for kernels, small enough to estimate in seconds. */
+const WORKING_SIDE = 1024;
+/** Noise the estimator copes with; noisier photos are estimated further downscaled. */
+const WORKING_NOISE = 0.004;
+/** Smallest region side at working resolution. */
+const REGION_SIDE = 256;
+const CLIP_LEVEL = 0.97;
+
+/** Luma of the raster in sRGB values (0…1). */
+export function lumaPlane(r: Raster): Plane {
+  const n = r.width * r.height;
+  const data = new Float32Array(n);
+  const s = 1 / maxValue(r.depth);
+  for (let i = 0; i < n; i++) data[i] = (0.2126 * r.rgb[3 * i] + 0.7152 * r.rgb[3 * i + 1] + 0.0722 * r.rgb[3 * i + 2]) * s;
+  return { width: r.width, height: r.height, data };
+}
+
+function crop(p: Plane, x0: number, y0: number, x1: number, y1: number): Plane {
+  const w = x1 - x0;
+  const out = new Float32Array(w * (y1 - y0));
+  for (let y = y0; y < y1; y++) out.set(p.data.subarray(y * p.width + x0, y * p.width + x1), (y - y0) * w);
+  return { width: w, height: y1 - y0, data: out };
+}
+
+/** Region bounds along one axis: n overlapping spans of [0, len). */
+function spans(len: number, n: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const step = len / n;
+  const pad = n > 1 ? step * 0.25 : 0;
+  for (let i = 0; i < n; i++) out.push([Math.max(0, Math.floor(i * step - pad)), Math.min(len, Math.ceil((i + 1) * step + pad))]);
+  return out;
+}
+
+export function estimateBlur(ffts: FftCache, raster: Raster, opts: EstimateOptions = {}): BlurEstimate {
+  const full = lumaPlane(raster);
+  const noise = noiseSigma(full);
+  const long = Math.max(raster.width, raster.height);
+  // Downscaling averages noise away, but the working image must keep enough pixels to hold edges and kernels.
+  const short = Math.min(raster.width, raster.height);
+  const downscale = Math.max(1, long / WORKING_SIDE, Math.min(noise / WORKING_NOISE, 3, short / 192));
+  const ww = Math.max(8, Math.round(raster.width / downscale));
+  const wh = Math.max(8, Math.round(raster.height / downscale));
+  const resized = downscale > 1 ? resizePlane(full, ww, wh) : full;
+  // What downscaling left of the noise is smoothed before estimation (the kernel then carries that small blur too,
+  // which the guard's sharpness test allows for).
+  const residual = noise / downscale;
+  const smoothing = residual > WORKING_NOISE ? Math.min(1.5, residual / WORKING_NOISE / 2) : 0;
+  const work = smoothing > 0 ? gaussianBlur(resized, smoothing) : resized;
+  const workNoise = smoothing > 0 ? residual / (1 + 2 * smoothing) : residual;
+  const maxSize = oddSize(Math.min(65, Math.max(9, 0.15 * Math.min(ww, wh))));
+  const clipped = clippedMask(work, CLIP_LEVEL, 2);
+
+  const global = estimateKernel(ffts, work, { maxSize, noise: workNoise, clipped, signal: opts.signal }).kernel;
+  const cols = Math.max(1, Math.min(4, Math.floor(ww / REGION_SIDE)));
+  const rows = Math.max(1, Math.min(4, Math.floor(wh / REGION_SIDE)));
+  const xs = spans(ww, cols);
+  const ys = spans(wh, rows);
+  const total = cols * rows + 1;
+  opts.onProgress?.(1 / total);
+
+  const work_: Array<{ kernel: Kernel; own: boolean; structure: number; reason: string | null; bounds: [number, number, number, number] }> = [];
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const [x0, x1] = xs[c];
+      const [y0, y1] = ys[r];
+      const s = structure(work, x0, y0, x1, y1);
+      let kernel = global;
+      let own = cols * rows === 1; // a single region's kernel is the photo's
+      if (!own && s.factor > 0) {
+        const region = crop(work, x0, y0, x1, y1);
+        const mask = crop({ width: ww, height: wh, data: Float32Array.from(clipped) }, x0, y0, x1, y1).data;
+        kernel = estimateKernel(ffts, region, { maxSize, noise: workNoise, clipped: Uint8Array.from(mask), init: global, signal: opts.signal }).kernel;
+        own = true;
+      }
+      work_.push({ kernel, own, structure: s.factor, reason: s.reason, bounds: [x0, y0, x1, y1] });
+      opts.onProgress?.((work_.length + 1) / total);
+    }
+  }
+  // Neighbour consistency: a region kernel unlike both the photo's and every neighbour's is an outlier.
+  for (let i = 0; i < work_.length; i++) {
+    const w = work_[i];
+    if (!w.own) continue;
+    const r = Math.floor(i / cols);
+    const c = i % cols;
+    const near = [[r - 1, c], [r + 1, c], [r, c - 1], [r, c + 1]].filter(([rr, cc]) => rr >= 0 && cc >= 0 && rr < rows && cc < cols).map(([rr, cc]) => work_[rr * cols + cc].kernel);
+    const agree = Math.max(kernelSimilarity(w.kernel, global), ...near.map((k) => kernelSimilarity(w.kernel, k)));
+    if (agree < 0.5 || kernelPlausible(w.kernel).factor === 0) {
+      w.kernel = global;
+      w.reason = 'kernel unlike its neighbours';
+    }
+  }
+
+  const regions: RegionKernel[] = work_.map((w) => {
+    const kFull = toFullResolution(w.kernel, downscale);
+    const verdicts = [blurPresent(kFull), kernelPlausible(w.kernel), { factor: Math.max(w.structure, w.own ? 0 : 0.5), reason: w.reason }];
+    const confidence = verdicts.reduce((a, v) => a * v.factor, 1);
+    const reason = verdicts.find((v) => v.factor < 1 && v.reason)?.reason ?? null;
+    const [x0, y0, x1, y1] = w.bounds;
+    return {
+      x0: Math.round(x0 * downscale),
+      y0: Math.round(y0 * downscale),
+      x1: Math.min(raster.width, Math.round(x1 * downscale)),
+      y1: Math.min(raster.height, Math.round(y1 * downscale)),
+      kernel: kFull,
+      confidence,
+      reason,
+    };
+  });
+  return { width: raster.width, height: raster.height, cols, rows, regions, noise, downscale };
+}
+
+function toFullResolution(k: Kernel, downscale: number): Kernel {
+  if (downscale <= 1) return trimKernel(k);
+  const size = oddSize(k.size * downscale);
+  return trimKernel(cleanKernel(resizeKernel(k, size, downscale)));
+}
+
+/** Half the length of the longest kernel, px: how far the worst region smears a point. */
+export function estimateRadius(e: BlurEstimate): number {
+  return Math.max(0, ...e.regions.map((r) => kernelRadius(r.kernel)));
+}

@@ -1,0 +1,193 @@
+/**
+ * Non-blind deconvolution of planes with one kernel: half-quadratic splitting with a hyper-Laplacian gradient
+ * prior (Krishnan & Fergus 2009), solved in Fourier space. Each plane is extended to an FFT size with a smooth
+ * wrap so the periodic transform sees no jump at its borders; callers give planes with a margin of real
+ * neighbours and keep the centre. Saturation-aware: where the blurry plane is clipped, the data term only asks the
+ * reblurred estimate to be at least as bright (the clipped value is a lower bound, Whyte et al. 2014), so bright
+ * lights do not ring.
+ */
+import { fftSize, type FftCache, type RealFft2d } from './fft2d.ts';
+import { HyperLaplacianShrink } from './hyper-laplacian.ts';
+import type { Kernel } from './kernel.ts';
+
+export interface DeconvParams {
+  /** Weight of the data term (λ/2·‖k⊛x − y‖²); larger trusts the data more (less noise means larger λ). */
+  lambda: number;
+  /** Values at or above this are clipped (saturated); ≥ 1 turns the saturation handling off. */
+  clipLevel: number;
+  /** The largest β of the continuation (1 → betaMax by 2√2). */
+  betaMax?: number;
+}
+
+const shrinkers = new Map<number, HyperLaplacianShrink>();
+function shrinker(alpha: number): HyperLaplacianShrink {
+  let s = shrinkers.get(alpha);
+  if (!s) shrinkers.set(alpha, (s = new HyperLaplacianShrink(alpha)));
+  return s;
+}
+
+/** Plane (w×h) → padded W×H with a smooth periodic continuation across the added rows and columns. */
+export function padPeriodic(src: Float32Array, w: number, h: number, W: number, H: number): Float32Array {
+  const out = new Float32Array(W * H);
+  const gx = W - w;
+  for (let y = 0; y < h; y++) {
+    const row = y * W;
+    out.set(src.subarray(y * w, y * w + w), row);
+    const a = src[y * w + w - 1];
+    const b = src[y * w];
+    for (let i = 0; i < gx; i++) {
+      const t = (i + 1) / (gx + 1);
+      const s = t * t * (3 - 2 * t);
+      out[row + w + i] = a + s * (b - a);
+    }
+  }
+  const gy = H - h;
+  for (let i = 0; i < gy; i++) {
+    const t = (i + 1) / (gy + 1);
+    const s = t * t * (3 - 2 * t);
+    const row = (h + i) * W;
+    for (let x = 0; x < W; x++) {
+      const a = out[(h - 1) * W + x];
+      const b = out[x];
+      out[row + x] = a + s * (b - a);
+    }
+  }
+  return out;
+}
+
+/** The kernel's transfer function at the plan's size (kernel centre at the origin). */
+export function kernelSpectrum(fft: RealFft2d, k: Kernel): Float32Array {
+  const { width: W, height: H } = fft;
+  const img = new Float32Array(W * H);
+  const c = (k.size - 1) / 2;
+  for (let y = 0; y < k.size; y++) {
+    for (let x = 0; x < k.size; x++) {
+      const yy = (y - c + H) % H;
+      const xx = (x - c + W) % W;
+      img[yy * W + xx] += k.data[y * k.size + x];
+    }
+  }
+  const spec = new Float32Array(fft.spectrumLength);
+  fft.forward(img, spec);
+  return spec;
+}
+
+/** |Dx|² + |Dy|² of forward differences, per spectrum bin. */
+function gradientPower(W: number, H: number): Float32Array {
+  const cols = W / 2 + 1;
+  const out = new Float32Array(cols * H);
+  for (let kx = 0; kx < cols; kx++) {
+    const px = 2 - 2 * Math.cos((2 * Math.PI * kx) / W);
+    for (let ky = 0; ky < H; ky++) out[kx * H + ky] = px + 2 - 2 * Math.cos((2 * Math.PI * ky) / H);
+  }
+  return out;
+}
+
+/** Padding a plane needs around the kernel so that the wrap does not meet the data. */
+export function deconvSize(w: number, h: number, k: Kernel): { W: number; H: number } {
+  const gap = Math.max(16, k.size);
+  return { W: fftSize(w + gap, 32), H: fftSize(h + gap, 16) };
+}
+
+/**
+ * Deconvolves each plane (w×h, values nominally 0…1) with kernel k; returns new planes of the same size.
+ * `signal` is checked between iterations.
+ */
+export function deconvolvePlanes(ffts: FftCache, planes: Float32Array[], w: number, h: number, k: Kernel, p: DeconvParams, signal?: AbortSignal): Float32Array[] {
+  const { W, H } = deconvSize(w, h, k);
+  const fft = ffts.get(W, H);
+  const K = kernelSpectrum(fft, k);
+  const n = fft.spectrumLength / 2;
+  const KK = new Float32Array(n);
+  for (let i = 0; i < n; i++) KK[i] = K[2 * i] * K[2 * i] + K[2 * i + 1] * K[2 * i + 1];
+  const DD = gradientPower(W, H);
+  const shrink = shrinker(0.8);
+  const betaMax = p.betaMax ?? 256;
+  const lambda = p.lambda;
+
+  const spec = new Float32Array(fft.spectrumLength);
+  const numer = new Float32Array(fft.spectrumLength);
+  const gx = new Float32Array(W * H);
+  const gy = new Float32Array(W * H);
+  const out: Float32Array[] = [];
+
+  for (const plane of planes) {
+    const observed = padPeriodic(plane, w, h, W, H);
+    let clipped: Uint8Array | null = null;
+    if (p.clipLevel < 1) {
+      clipped = new Uint8Array(W * H);
+      let any = false;
+      for (let i = 0; i < observed.length; i++) {
+        if (observed[i] >= p.clipLevel) {
+          clipped[i] = 1;
+          any = true;
+        }
+      }
+      if (!any) clipped = null;
+    }
+    const yData = observed.slice();
+    const setNumerator = () => {
+      fft.forward(yData, spec);
+      for (let i = 0; i < n; i++) {
+        const kr = K[2 * i];
+        const ki = K[2 * i + 1];
+        const sr = spec[2 * i];
+        const si = spec[2 * i + 1];
+        numer[2 * i] = lambda * (kr * sr + ki * si);
+        numer[2 * i + 1] = lambda * (kr * si - ki * sr);
+      }
+    };
+    setNumerator();
+    const x = observed.slice(); // warm start from the blurry plane
+    for (let beta = 1; beta <= betaMax; beta *= 2 * Math.SQRT2) {
+      signal?.throwIfAborted();
+      // w-step: shrink the forward differences (periodic)
+      for (let r = 0; r < H; r++) {
+        const row = r * W;
+        const down = ((r + 1) % H) * W;
+        for (let c = 0; c < W; c++) {
+          const i = row + c;
+          gx[i] = x[row + (c + 1 === W ? 0 : c + 1)] - x[i];
+          gy[i] = x[down + c] - x[i];
+        }
+      }
+      shrink.apply(gx, beta);
+      shrink.apply(gy, beta);
+      // Dᵀw: backward differences of the shrunk gradients
+      for (let r = 0; r < H; r++) {
+        const row = r * W;
+        const up = ((r + H - 1) % H) * W;
+        for (let c = 0; c < W; c++) {
+          const i = row + c;
+          x[i] = gx[row + (c === 0 ? W - 1 : c - 1)] - gx[i] + gy[up + c] - gy[i];
+        }
+      }
+      fft.forward(x, spec);
+      for (let i = 0; i < n; i++) {
+        const d = lambda * KK[i] + beta * DD[i];
+        const inv = d > 1e-12 ? 1 / d : 0;
+        spec[2 * i] = (numer[2 * i] + beta * spec[2 * i]) * inv;
+        spec[2 * i + 1] = (numer[2 * i + 1] + beta * spec[2 * i + 1]) * inv;
+      }
+      fft.inverse(spec, x);
+      if (clipped) {
+        // reblur k⊛x, and let it exceed the observation where the observation is clipped
+        for (let i = 0; i < n; i++) {
+          const sr = spec[2 * i];
+          const si = spec[2 * i + 1];
+          const kr = K[2 * i];
+          const ki = K[2 * i + 1];
+          spec[2 * i] = sr * kr - si * ki;
+          spec[2 * i + 1] = sr * ki + si * kr;
+        }
+        fft.inverse(spec, gx);
+        for (let i = 0; i < yData.length; i++) if (clipped[i]) yData[i] = Math.max(observed[i], gx[i]);
+        setNumerator();
+      }
+    }
+    const res = new Float32Array(w * h);
+    for (let r = 0; r < h; r++) res.set(x.subarray(r * W, r * W + w), r * w);
+    out.push(res);
+  }
+  return out;
+}

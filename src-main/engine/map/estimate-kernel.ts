@@ -1,0 +1,287 @@
+/**
+ * Blind kernel estimation on one plane: coarse-to-fine MAP with a sparse (L0) gradient prior on the latent image
+ * (Pan et al. 2014; Xu et al. 2013), the kernel fitted to the gradients in Fourier space (Cho & Lee 2009),
+ * kept non-negative, normalised, pruned of small values and isolated pieces, and re-centred.
+ *
+ * The kernel window is chosen from the blur itself: each finer scale gets a window that fits the kernel found so
+ * far (with room to grow), never more than `maxSize`. Clipped pixels are left out of the kernel's data term.
+ * Deterministic: no randomness anywhere.
+ */
+import type { FftCache } from './fft2d.ts';
+import { deconvSize, kernelSpectrum, padPeriodic } from './deconvolve.ts';
+import { centreKernel, cleanKernel, dropSmallPieces, kernelRadius, oddSize, padKernel, resizeKernel, type Kernel } from './kernel.ts';
+import { resizePlane, type Plane } from './plane.ts';
+
+export interface KernelEstimateOptions {
+  /** Largest kernel side at this plane's resolution (odd). */
+  maxSize: number;
+  /** Noise standard deviation of the plane, for the prior weights. */
+  noise: number;
+  /** 1 where the plane is clipped (grown by the blur): excluded from the kernel's data term. */
+  clipped?: Uint8Array | null;
+  /** Start from this kernel (a region refining the photo's kernel): only the finest scales run. */
+  init?: Kernel;
+  signal?: AbortSignal;
+}
+
+export interface KernelEstimate {
+  kernel: Kernel;
+  /** The sparse latent image of the last iteration at full plane resolution. */
+  latent: Float32Array;
+}
+
+const SCALE_STEP = Math.SQRT2;
+const COARSEST_KERNEL = 5;
+const ITERATIONS = 5;
+const CG_ITERATIONS = 25;
+/** Scales a refinement from a given kernel runs (the finest ones). */
+const REFINE_SCALES = 2;
+/** Kernel Tikhonov weight relative to the latent's gradient energy. */
+const GAMMA = 1e-3;
+
+export function estimateKernel(ffts: FftCache, blurry: Plane, opts: KernelEstimateOptions): KernelEstimate {
+  const maxSize = oddSize(opts.maxSize);
+  const scales = Math.max(1, Math.ceil(Math.log(maxSize / COARSEST_KERNEL) / Math.log(SCALE_STEP)) + 1);
+  // Noise weakens the sparse prior's hold on true edges; a stronger prior keeps only the edges that stand out.
+  const lambdaStart = Math.max(4e-3, 12 * opts.noise * opts.noise);
+  const lambdaMin = Math.max(1e-4, 2 * opts.noise * opts.noise);
+  let kernel: Kernel | null = null;
+  let latent = blurry.data;
+  const first = opts.init ? Math.max(0, scales - REFINE_SCALES) : 0;
+  if (opts.init) kernel = resizeKernel(opts.init, oddSize(opts.init.size * Math.pow(SCALE_STEP, -(scales - first))), Math.pow(SCALE_STEP, -(scales - first)));
+  for (let s = first; s < scales; s++) {
+    const f = Math.pow(SCALE_STEP, -(scales - 1 - s));
+    const w = Math.max(8, Math.round(blurry.width * f));
+    const h = Math.max(8, Math.round(blurry.height * f));
+    const y = s === scales - 1 ? blurry : resizePlane(blurry, w, h);
+    const mask = opts.clipped ? maskAt(opts.clipped, blurry.width, blurry.height, w, h) : null;
+    const windowMax = Math.max(3, oddSize(maxSize * f));
+    let size: number;
+    if (!kernel) {
+      size = Math.min(windowMax, COARSEST_KERNEL);
+      kernel = seedKernel(size);
+    } else {
+      const grown = kernelRadius(kernel) * SCALE_STEP;
+      size = Math.min(windowMax, oddSize(2 * (grown + Math.max(3, 0.35 * grown)) + 1));
+      kernel = resizeKernel(kernel, Math.max(size, oddSize(kernel.size * SCALE_STEP)), SCALE_STEP);
+      kernel = padKernel(kernel, size);
+    }
+    let lambda = lambdaStart;
+    for (let it = 0; it < ITERATIONS; it++) {
+      opts.signal?.throwIfAborted();
+      latent = l0Restore(ffts, y, kernel, lambda);
+      kernel = solveKernel(ffts, { width: y.width, height: y.height, data: latent }, y, mask, size, kernel);
+      lambda = Math.max(lambdaMin, lambda / 1.1);
+    }
+  }
+  return { kernel: kernel!, latent };
+}
+
+/** A small isotropic blur: a delta would be a fixed point of the alternation (latent = blurry, kernel = delta). */
+function seedKernel(size: number): Kernel {
+  const d = new Float32Array(size * size);
+  const c = (size - 1) / 2;
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) d[y * size + x] = Math.exp(-((x - c) ** 2 + (y - c) ** 2) / 1.0);
+  let s = 0;
+  for (const v of d) s += v;
+  return { size, data: d.map((v) => v / s) };
+}
+
+function maskAt(mask: Uint8Array, w0: number, h0: number, w: number, h: number): Uint8Array {
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const sx = Math.min(w0 - 1, Math.floor(((x + 0.5) * w0) / w));
+    const sy = Math.min(h0 - 1, Math.floor(((y + 0.5) * h0) / h));
+    out[y * w + x] = mask[sy * w0 + sx];
+  }
+  return out;
+}
+
+/** |Dx|² + |Dy|² per spectrum bin, and the forward-difference transfer functions. */
+function differenceSpectra(W: number, H: number): { dd: Float32Array } {
+  const cols = W / 2 + 1;
+  const dd = new Float32Array(cols * H);
+  for (let kx = 0; kx < cols; kx++) {
+    const px = 2 - 2 * Math.cos((2 * Math.PI * kx) / W);
+    for (let ky = 0; ky < H; ky++) dd[kx * H + ky] = px + 2 - 2 * Math.cos((2 * Math.PI * ky) / H);
+  }
+  return { dd };
+}
+
+/**
+ * argmin_x ‖k⊛x − y‖² + λ‖∇x‖₀ by half-quadratic splitting (β from 2λ, doubling): a latent image whose
+ * gradients are either zero or strong, so only salient edges drive the kernel.
+ */
+export function l0Restore(ffts: FftCache, y: Plane, k: Kernel, lambda: number): Float32Array {
+  const { width: w, height: h } = y;
+  const { W, H } = deconvSize(w, h, k);
+  const fft = ffts.get(W, H);
+  const K = kernelSpectrum(fft, k);
+  const n = fft.spectrumLength / 2;
+  const { dd } = differenceSpectra(W, H);
+  const observed = padPeriodic(y.data, w, h, W, H);
+  const spec = new Float32Array(fft.spectrumLength);
+  fft.forward(observed, spec);
+  const numer = new Float32Array(fft.spectrumLength);
+  const KK = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const kr = K[2 * i];
+    const ki = K[2 * i + 1];
+    KK[i] = kr * kr + ki * ki;
+    numer[2 * i] = kr * spec[2 * i] + ki * spec[2 * i + 1];
+    numer[2 * i + 1] = kr * spec[2 * i + 1] - ki * spec[2 * i];
+  }
+  const x = observed.slice();
+  const gx = new Float32Array(W * H);
+  const gy = new Float32Array(W * H);
+  const betaMax = 1e5;
+  for (let beta = 2 * lambda; beta < betaMax; beta *= 2.5) {
+    const thr = lambda / beta;
+    for (let r = 0; r < H; r++) {
+      const row = r * W;
+      const down = ((r + 1) % H) * W;
+      for (let c = 0; c < W; c++) {
+        const i = row + c;
+        const a = x[row + (c + 1 === W ? 0 : c + 1)] - x[i];
+        const b = x[down + c] - x[i];
+        if (a * a + b * b < thr) {
+          gx[i] = 0;
+          gy[i] = 0;
+        } else {
+          gx[i] = a;
+          gy[i] = b;
+        }
+      }
+    }
+    for (let r = 0; r < H; r++) {
+      const row = r * W;
+      const up = ((r + H - 1) % H) * W;
+      for (let c = 0; c < W; c++) {
+        const i = row + c;
+        x[i] = gx[row + (c === 0 ? W - 1 : c - 1)] - gx[i] + gy[up + c] - gy[i];
+      }
+    }
+    fft.forward(x, spec);
+    for (let i = 0; i < n; i++) {
+      const inv = 1 / (KK[i] + beta * dd[i]);
+      spec[2 * i] = (numer[2 * i] + beta * spec[2 * i]) * inv;
+      spec[2 * i + 1] = (numer[2 * i + 1] + beta * spec[2 * i + 1]) * inv;
+    }
+    fft.inverse(spec, x);
+  }
+  const out = new Float32Array(w * h);
+  for (let r = 0; r < h; r++) out.set(x.subarray(r * W, r * W + w), r * w);
+  return out;
+}
+
+/**
+ * Forward differences inside the plane, zero within `margin` of its border (where the latent image is least
+ * reliable) and where masked.
+ */
+function gradients(p: Plane, mask: Uint8Array | null, W: number, H: number, margin: number): [Float32Array, Float32Array] {
+  const gx = new Float32Array(W * H);
+  const gy = new Float32Array(W * H);
+  const { width: w, height: h, data } = p;
+  for (let y = margin; y < h - margin; y++) {
+    for (let x = margin; x < w - margin; x++) {
+      const i = y * w + x;
+      if (mask && mask[i]) continue;
+      if (x + 1 < w) gx[y * W + x] = data[i + 1] - data[i];
+      if (y + 1 < h) gy[y * W + x] = data[i + w] - data[i];
+    }
+  }
+  return [gx, gy];
+}
+
+/**
+ * argmin_k ‖∇x ⊛ k − ∇y‖² + γ‖k‖² over the kernel window, by conjugate gradients with the products done in
+ * Fourier space (Pan et al.'s formulation; a closed form over the whole frame would leak energy outside the
+ * window); then non-negative, pruned and normalised. γ is relative to the latent's gradient energy, so the fit
+ * does not depend on contrast or size.
+ */
+export function solveKernel(ffts: FftCache, x: Plane, y: Plane, mask: Uint8Array | null, size: number, init: Kernel): Kernel {
+  const { W, H } = deconvSize(x.width, x.height, { size, data: new Float32Array(0) });
+  const fft = ffts.get(W, H);
+  const n = fft.spectrumLength / 2;
+  const margin = Math.min((size - 1) / 2, Math.floor(Math.min(x.width, x.height) / 4));
+  const [xx, xy] = gradients(x, mask, W, H, margin);
+  const [yx, yy] = gradients(y, mask, W, H, margin);
+  const Fxx = new Float32Array(fft.spectrumLength);
+  const Fxy = new Float32Array(fft.spectrumLength);
+  const Fyx = new Float32Array(fft.spectrumLength);
+  const Fyy = new Float32Array(fft.spectrumLength);
+  fft.forward(xx, Fxx);
+  fft.forward(xy, Fxy);
+  fft.forward(yx, Fyx);
+  fft.forward(yy, Fyy);
+  let energy = 0;
+  for (let i = 0; i < xx.length; i++) energy += xx[i] * xx[i] + xy[i] * xy[i];
+  const gamma = GAMMA * energy;
+  const power = new Float32Array(n);
+  const rhsSpec = Fyx;
+  for (let i = 0; i < n; i++) {
+    const ar = Fxx[2 * i];
+    const ai = Fxx[2 * i + 1];
+    const br = Fxy[2 * i];
+    const bi = Fxy[2 * i + 1];
+    const cr = Fyx[2 * i];
+    const ci = Fyx[2 * i + 1];
+    const dr = Fyy[2 * i];
+    const di = Fyy[2 * i + 1];
+    power[i] = ar * ar + ai * ai + br * br + bi * bi;
+    rhsSpec[2 * i] = ar * cr + ai * ci + br * dr + bi * di;
+    rhsSpec[2 * i + 1] = ar * ci - ai * cr + br * di - bi * dr;
+  }
+  const c = (size - 1) / 2;
+  const frame = xx;
+  const spec = Fxy;
+  const crop = (img: Float32Array, out: Float32Array) => {
+    for (let dy = -c; dy <= c; dy++) for (let dx = -c; dx <= c; dx++) out[(dy + c) * size + dx + c] = img[((dy + H) % H) * W + ((dx + W) % W)];
+  };
+  const apply = (k: Float32Array, out: Float32Array) => {
+    frame.fill(0);
+    for (let dy = -c; dy <= c; dy++) for (let dx = -c; dx <= c; dx++) frame[((dy + H) % H) * W + ((dx + W) % W)] = k[(dy + c) * size + dx + c];
+    fft.forward(frame, spec);
+    for (let i = 0; i < n; i++) {
+      spec[2 * i] *= power[i];
+      spec[2 * i + 1] *= power[i];
+    }
+    fft.inverse(spec, frame);
+    crop(frame, out);
+    for (let i = 0; i < out.length; i++) out[i] += gamma * k[i];
+  };
+  const m = size * size;
+  const b = new Float32Array(m);
+  fft.inverse(rhsSpec, frame);
+  crop(frame, b);
+  const k = padKernel(init, size).data.slice();
+  const r = new Float32Array(m);
+  const p = new Float32Array(m);
+  const Ap = new Float32Array(m);
+  apply(k, Ap);
+  let rr = 0;
+  for (let i = 0; i < m; i++) {
+    r[i] = b[i] - Ap[i];
+    p[i] = r[i];
+    rr += r[i] * r[i];
+  }
+  const rr0 = rr;
+  for (let it = 0; it < CG_ITERATIONS && rr > 1e-12 * rr0; it++) {
+    apply(p, Ap);
+    let pAp = 0;
+    for (let i = 0; i < m; i++) pAp += p[i] * Ap[i];
+    if (!(pAp > 0)) break;
+    const a = rr / pAp;
+    let next = 0;
+    for (let i = 0; i < m; i++) {
+      k[i] += a * p[i];
+      r[i] -= a * Ap[i];
+      next += r[i] * r[i];
+    }
+    const beta = next / rr;
+    rr = next;
+    for (let i = 0; i < m; i++) p[i] = r[i] + beta * p[i];
+  }
+  for (let i = 0; i < m; i++) if (!(k[i] > 0)) k[i] = 0;
+  return centreKernel(dropSmallPieces(cleanKernel({ size, data: k })));
+}

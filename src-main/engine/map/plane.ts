@@ -1,0 +1,127 @@
+/** Single-channel float planes (row-major w×h): resampling, noise level, gradients. */
+
+export interface Plane {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+/** Separable resize with a triangle filter widened by the scale when shrinking (no aliasing). */
+export function resizePlane(src: Plane, width: number, height: number): Plane {
+  const tmp = resample1d(src.data, src.width, src.height, width, true);
+  return { width, height, data: resample1d(tmp, width, src.height, height, false) };
+}
+
+function resample1d(src: Float32Array, w: number, h: number, n: number, alongX: boolean): Float32Array {
+  const len = alongX ? w : h;
+  const other = alongX ? h : w;
+  const out = new Float32Array(alongX ? n * h : w * n);
+  const scale = n / len;
+  const support = scale < 1 ? 1 / scale : 1;
+  const taps: Array<{ start: number; weights: Float32Array }> = [];
+  for (let i = 0; i < n; i++) {
+    const centre = (i + 0.5) / scale - 0.5;
+    const start = Math.ceil(centre - support);
+    const end = Math.floor(centre + support);
+    const weights = new Float32Array(end - start + 1);
+    let sum = 0;
+    for (let j = start; j <= end; j++) {
+      const wt = Math.max(0, 1 - Math.abs(j - centre) / support);
+      weights[j - start] = wt;
+      sum += wt;
+    }
+    for (let j = 0; j < weights.length; j++) weights[j] /= sum || 1;
+    taps.push({ start, weights });
+  }
+  for (let o = 0; o < other; o++) {
+    for (let i = 0; i < n; i++) {
+      const { start, weights } = taps[i];
+      let s = 0;
+      for (let j = 0; j < weights.length; j++) {
+        const p = Math.min(len - 1, Math.max(0, start + j));
+        s += weights[j] * (alongX ? src[o * w + p] : src[p * w + o]);
+      }
+      if (alongX) out[o * n + i] = s;
+      else out[i * w + o] = s;
+    }
+  }
+  return out;
+}
+
+/**
+ * Noise standard deviation from the finest diagonal wavelet band (median absolute deviation / 0.6745, Donoho):
+ * blur leaves that band almost empty, so what remains is mostly noise. Clipped pixels are left out.
+ */
+export function noiseSigma(p: Plane): number {
+  const vals: number[] = [];
+  const { width: w, height: h, data } = p;
+  for (let y = 0; y + 1 < h; y += 2) {
+    for (let x = 0; x + 1 < w; x += 2) {
+      const a = data[y * w + x];
+      const b = data[y * w + x + 1];
+      const c = data[(y + 1) * w + x];
+      const d = data[(y + 1) * w + x + 1];
+      if (Math.max(a, b, c, d) >= 0.98 || Math.min(a, b, c, d) <= 0.02) continue;
+      vals.push(Math.abs(a - b - c + d) / 2);
+    }
+  }
+  if (vals.length === 0) return 0;
+  vals.sort((u, v) => u - v);
+  return vals[vals.length >> 1] / 0.6745;
+}
+
+/** Separable Gaussian blur (edges replicated). */
+export function gaussianBlur(p: Plane, sigma: number): Plane {
+  if (sigma <= 0) return { ...p, data: p.data.slice() };
+  const r = Math.ceil(3 * sigma);
+  const k = new Float32Array(2 * r + 1);
+  let sum = 0;
+  for (let i = -r; i <= r; i++) sum += k[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < k.length; i++) k[i] /= sum;
+  const { width: w, height: h } = p;
+  const tmp = new Float32Array(w * h);
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    let s = 0;
+    for (let i = -r; i <= r; i++) s += k[i + r] * p.data[y * w + Math.min(w - 1, Math.max(0, x + i))];
+    tmp[y * w + x] = s;
+  }
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    let s = 0;
+    for (let i = -r; i <= r; i++) s += k[i + r] * tmp[Math.min(h - 1, Math.max(0, y + i)) * w + x];
+    out[y * w + x] = s;
+  }
+  return { width: w, height: h, data: out };
+}
+
+/** 1 where a pixel is at or above `level`, grown by `radius` px (a clipped light blurs into its neighbours). */
+export function clippedMask(p: Plane, level: number, radius: number): Uint8Array {
+  const { width: w, height: h, data } = p;
+  const rows = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    let last = -Infinity;
+    for (let x = 0; x < w; x++) {
+      if (data[y * w + x] >= level) last = x;
+      if (x - last <= radius) rows[y * w + x] = 1;
+    }
+    last = Infinity;
+    for (let x = w - 1; x >= 0; x--) {
+      if (data[y * w + x] >= level) last = x;
+      if (last - x <= radius) rows[y * w + x] = 1;
+    }
+  }
+  const out = new Uint8Array(w * h);
+  for (let x = 0; x < w; x++) {
+    let last = -Infinity;
+    for (let y = 0; y < h; y++) {
+      if (rows[y * w + x]) last = y;
+      if (y - last <= radius) out[y * w + x] = 1;
+    }
+    last = Infinity;
+    for (let y = h - 1; y >= 0; y--) {
+      if (rows[y * w + x]) last = y;
+      if (last - y <= radius) out[y * w + x] = 1;
+    }
+  }
+  return out;
+}
