@@ -117,7 +117,25 @@ function sendJson(res: http.ServerResponse, status: number, value: unknown): voi
   send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
 }
 
-const STATUS_OF: Record<string, number> = { 'invalid-argument': 400, 'not-granted': 403, 'unknown-method': 404, unavailable: 501 };
+const STATUS_OF: Record<string, number> = {
+  'invalid-argument': 400,
+  'not-granted': 403,
+  'unknown-method': 404,
+  unavailable: 501,
+  // The engine's errors about what the user gave it (image/errors.ts, fs/folders.ts) are the request's fault, not the bridge's.
+  'not-found': 404,
+  permission: 403,
+  'not-writable': 403,
+  exists: 409,
+  'same-as-source': 409,
+  'not-an-image': 422,
+  unsupported: 422,
+  empty: 422,
+  truncated: 422,
+  'too-small': 422,
+  'too-large': 422,
+  'bad-folder': 422,
+};
 
 function outcomeStatus(o: CallOutcome): number {
   return o.ok ? 200 : (STATUS_OF[o.error.code] ?? 500);

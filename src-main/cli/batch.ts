@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBatch, type BatchSettings } from '../engine/jobs/batch.ts';
 import { deblurPhotoFile } from '../engine/jobs/deblur-photo.ts';
+import { OUTPUT_SUFFIX } from '../engine/jobs/output-format.ts';
 import { closeSessions } from '../engine/infer/session.ts';
 import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
 import { bitDepthOption, errorLine, formatOption, modelsForCommand, numberOption } from './options.ts';
@@ -11,7 +12,8 @@ import type { Command } from './command.ts';
 export const batch: Command = {
   summary: 'deblur a whole folder (resumable: run the same command again after a cancel or crash)',
   usage:
-    '<in-dir> --out DIR [--recursive] [--format jpeg|png|tiff|webp] [--quality 1..100] [--bit-depth 8|16] [--suffix S] [--skip-existing] [--strength 0..2] [--protect-sharp] [--model ID|FILE.onnx]',
+    '<in-dir> --out DIR [--recursive] [--format jpeg|png|tiff|webp] [--quality 1..100] [--bit-depth 8|16] [--suffix S] [--skip-existing] [--strength 0..2] [--protect-sharp] [--model ID|FILE.onnx]\n' +
+    `Outputs are named NAME${OUTPUT_SUFFIX}.EXT (--suffix S changes the suffix; --suffix '' keeps NAME, refused when --out is the input folder).`,
   async run(args) {
     const { values, positionals } = parseArgs({
       args,
@@ -22,7 +24,7 @@ export const batch: Command = {
         format: { type: 'string' },
         quality: { type: 'string' },
         'bit-depth': { type: 'string' },
-        suffix: { type: 'string', default: '' },
+        suffix: { type: 'string', default: OUTPUT_SUFFIX },
         'skip-existing': { type: 'boolean', default: false },
         strength: { type: 'string' },
         'protect-sharp': { type: 'boolean', default: false },

@@ -1,9 +1,9 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { deblurPhotoFile } from '../engine/jobs/deblur-photo.ts';
-import { formatForSource, outputExtension } from '../engine/jobs/output-format.ts';
+import { formatForSource, OUTPUT_SUFFIX, outputExtension } from '../engine/jobs/output-format.ts';
 import { closeSessions } from '../engine/infer/session.ts';
+import { prepareOutputFolder } from '../engine/fs/folders.ts';
 import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
 import { bitDepthOption, failureLine, formatOption, modelsForCommand, numberOption } from './options.ts';
 import { ProgressBar } from './progress-bar.ts';
@@ -12,7 +12,8 @@ import type { Command } from './command.ts';
 export const deblur: Command = {
   summary: 'remove motion blur from photos',
   usage:
-    '<files…> --out DIR [--strength 0..2] [--model ID|FILE.onnx] [--format jpeg|png|tiff|webp] [--quality 1..100] [--bit-depth 8|16] [--suffix S] [--protect-sharp] [--overwrite]',
+    '<files…> --out DIR [--strength 0..2] [--model ID|FILE.onnx] [--format jpeg|png|tiff|webp] [--quality 1..100] [--bit-depth 8|16] [--suffix S] [--protect-sharp] [--overwrite]\n' +
+    `Outputs are named NAME${OUTPUT_SUFFIX}.EXT (--suffix S changes the suffix; --suffix '' keeps NAME).`,
   async run(args) {
     const { values, positionals } = parseArgs({
       args,
@@ -24,7 +25,7 @@ export const deblur: Command = {
         format: { type: 'string' },
         quality: { type: 'string' },
         'bit-depth': { type: 'string' },
-        suffix: { type: 'string', default: '' },
+        suffix: { type: 'string', default: OUTPUT_SUFFIX },
         'protect-sharp': { type: 'boolean', default: false },
         overwrite: { type: 'boolean', default: false },
       },
@@ -36,11 +37,8 @@ export const deblur: Command = {
     const format = formatOption(values.format);
     const bitDepth = bitDepthOption(values['bit-depth']);
     const outDir = path.resolve(values.out);
-    await fs.mkdir(outDir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-      throw new CannotRunError(`output folder ${outDir} cannot be created (${err.code ?? err.message})`);
-    });
-    await fs.access(outDir, fs.constants.W_OK).catch(() => {
-      throw new CannotRunError(`output folder ${outDir} is not writable`);
+    await prepareOutputFolder(outDir).catch((err: Error) => {
+      throw new CannotRunError(err.message);
     });
     const models = await modelsForCommand(values.model);
 

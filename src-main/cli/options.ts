@@ -1,5 +1,6 @@
 import { CannotRunError, UsageError } from './exit-codes.ts';
 import { chooseModels, NoModelError, type ModelChoice } from '../engine/jobs/model-choice.ts';
+import type { DeblurPipeline } from '../engine/jobs/deblur-photo.ts';
 import { createModelRegistry } from '../engine/studio/locations.ts';
 import { isExportFormat, EXPORT_FORMATS } from '../engine/jobs/output-format.ts';
 import type { ExportFormat } from '../engine/image/index.ts';
@@ -31,4 +32,14 @@ export function modelsForCommand(requested?: string): Promise<ModelChoice> {
   return chooseModels(createModelRegistry(), requested).catch((err) => {
     throw err instanceof NoModelError ? new CannotRunError(err.message) : err;
   });
+}
+
+/** The MAP core unless a network is asked for by name (`--model`). */
+export async function pipelineForCommand(requested?: string): Promise<DeblurPipeline> {
+  return requested ? { kind: 'network', models: await modelsForCommand(requested) } : { kind: 'map' };
+}
+
+/** What a batch manifest records about the pipeline, so a resume with another one starts over. */
+export function pipelineId(p: DeblurPipeline): string {
+  return p.kind === 'map' ? 'map' : p.models.deblurId;
 }

@@ -44,8 +44,9 @@ export interface ImageInfo {
 export interface DeblurResult {
   id: ResultId;
   imageId: ImageId;
+  /** What produced it: 'map' for the MAP core. */
   modelId: ModelId;
-  /** The network output (strength 1) at preview size; the renderer blends strength itself for instant feedback. */
+  /** The deblurred photo (strength 1) at preview size; the renderer blends strength itself for instant feedback. */
   previewUrl: string;
   seconds: number;
   provider: string;
@@ -67,6 +68,24 @@ export interface MotionResult {
   scaleMaxPx: number;
   /** Per-photo blur score in pixels (higher = blurrier). */
   blurScore: number;
+  /** The estimated kernels ("blur trace"), one per region laid out as on the photo, as an image. */
+  blurTraceUrl: string;
+  /** The regions behind the trace, row-major: bounds in image px, half-extent of the blur and the guard's verdict. */
+  regions: BlurRegion[];
+  regionCols: number;
+  regionRows: number;
+}
+
+export interface BlurRegion {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  halfExtentPx: number;
+  /** 0 (left as shot) … 1 (fully deblurred). */
+  confidence: number;
+  /** Why the confidence is low, when it is (for example "sharp", "no structure"). */
+  reason: string | null;
 }
 
 export interface ExportRequest {

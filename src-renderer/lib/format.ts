@@ -40,3 +40,8 @@ export function stem(name: string): string {
 }
 
 export const EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', tiff: 'tif', webp: 'webp' };
+
+/** "what: message" with `what` named once: the engine's messages about a file already start with its name. */
+export function failureText(what: string | undefined, message: string): string {
+  return !what || message.startsWith(`${what}: `) ? message : `${what}: ${message}`;
+}

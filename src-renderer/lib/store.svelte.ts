@@ -3,7 +3,7 @@ import type {
   DeblurResult, FolderPhoto, ImageInfo, JobEvent, ModelSummary, MotionResult, OutputFormat, SystemInfo,
 } from '../../src-main/ipc/contract.ts';
 import { errorMessage, newJobId, type ShellApi } from './api.ts';
-import { EXT, baseName, stem } from './format.ts';
+import { EXT, baseName, failureText, stem } from './format.ts';
 
 export type Module = 'edit' | 'batch' | 'adapt' | 'models' | 'settings' | 'about';
 export type Zoom = 'fit' | number;
@@ -97,8 +97,7 @@ export class AppState {
   }
 
   fail(err: unknown, what?: string): void {
-    const msg = errorMessage(err);
-    this.toast('error', what ? `${what}: ${msg}` : msg);
+    this.toast('error', failureText(what, errorMessage(err)));
   }
 
   async refreshSystem(): Promise<void> {

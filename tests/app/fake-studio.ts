@@ -47,6 +47,7 @@ export function fakeStudio(): StudioApi & { calls: RecordedCall[]; emit(e: JobEv
     deblur: rec('deblur', { id: 'r1', imageId: 'img1', modelId: 'm', previewUrl: 'x', seconds: 1, provider: 'cpu' }),
     estimateMotion: rec('estimateMotion', {
       imageId: 'img1', grid: { cols: 1, rows: 1, step: 8, vectors: [[4, 4, 1, 0]] }, heatmapUrl: 'x', scaleMaxPx: 4, blurScore: 1,
+      blurTraceUrl: 'y', regions: [{ x0: 0, y0: 0, x1: 10, y1: 10, halfExtentPx: 1, confidence: 1, reason: null }], regionCols: 1, regionRows: 1,
     }),
     exportImage: rec('exportImage', { path: '/out/a.jpg' }),
     startBatch: rec('startBatch', 'job-b'),

@@ -55,7 +55,7 @@ test('deblur writes the output with the camera EXIF kept and the original untouc
   const out = path.join(work, 'out-ok');
   const r = await runCli(['deblur', photo, '--out', out, '--strength', '0.7'], env);
   assert.equal(r.code, 0, r.stderr);
-  const meta = await sharp(path.join(out, 'b.jpg')).metadata();
+  const meta = await sharp(path.join(out, 'b-deblurred.jpg')).metadata();
   assert.equal(meta.width, 96);
   assert.ok(meta.exif && meta.exif.includes(Buffer.from('TestCam')));
   assert.deepEqual(await fs.readFile(photo), before);
@@ -76,7 +76,7 @@ test('each bad input gets one clear line, the others are still processed, and th
   assert.match(lineFor('one-pixel.png')[0], /too small|at least/);
   assert.match(lineFor('missing.jpg')[0], /does not exist/);
   for (const name of ['truncated.jpg', 'empty.jpg', 'notes.jpg', 'one-pixel.png', 'missing.jpg']) assert.equal(lineFor(name).length, 1, name);
-  assert.deepEqual(await fs.readdir(out), ['good.jpg']);
+  assert.deepEqual(await fs.readdir(out), ['good-deblurred.jpg']);
 });
 
 test('an output folder that cannot be written stops the command before any work (exit 3)', async () => {
@@ -86,6 +86,46 @@ test('an output folder that cannot be written stops the command before any work 
   const r = await runCli(['deblur', photo, '--out', path.join(blocker, 'out')], env);
   assert.equal(r.code, 3);
   assert.match(r.stderr, /output folder .* cannot be created/);
+});
+
+test('outputs are named NAME-deblurred.EXT, as the app names them; --suffix changes it and --suffix "" keeps the name', async () => {
+  const photo = await writeTestPhoto(path.join(work, 'in', 'named.jpg'));
+  const out = path.join(work, 'out-names');
+  assert.equal((await runCli(['deblur', photo, '--out', out], env)).code, 0);
+  assert.equal((await runCli(['deblur', photo, '--out', out, '--suffix=-sharp'], env)).code, 0);
+  assert.equal((await runCli(['deblur', photo, '--out', out, '--suffix', ''], env)).code, 0);
+  assert.deepEqual((await fs.readdir(out)).sort(), ['named-deblurred.jpg', 'named-sharp.jpg', 'named.jpg']);
+  const folder = path.join(work, 'in-batch-names');
+  await writeTestPhoto(path.join(folder, 'p.jpg'));
+  const batchOut = path.join(work, 'out-batch-names');
+  assert.equal((await runCli(['batch', folder, '--out', batchOut], env)).code, 0);
+  assert.deepEqual((await fs.readdir(batchOut)).filter((f) => !f.startsWith('.')), ['p-deblurred.jpg']);
+});
+
+test('an output folder that refuses new files stops deblur and batch with one clean line (exit 3)', async () => {
+  const photo = await writeTestPhoto(path.join(work, 'in', 'f.jpg'));
+  // Root may write anywhere the permission bits say no, but not into sysfs; others get a read-only folder.
+  let refusing = '/sys/kernel';
+  if (process.getuid?.() !== 0 || !(await fs.stat(refusing).catch(() => null))) {
+    refusing = path.join(work, 'read-only');
+    await fs.mkdir(refusing, { mode: 0o555 });
+  }
+  for (const args of [['deblur', photo], ['batch', path.dirname(photo)]]) {
+    const r = await runCli([...args, '--out', refusing], env);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stderr.trim(), `neurmap ${args[0]}: output folder ${refusing} is not writable (permission denied)`);
+  }
+});
+
+test('--out naming a file says it is a file (exit 3)', async () => {
+  const photo = await writeTestPhoto(path.join(work, 'in', 'g.jpg'));
+  const file = path.join(work, 'not-a-folder.txt');
+  await fs.writeFile(file, 'x');
+  for (const args of [['deblur', photo], ['batch', path.dirname(photo)]]) {
+    const r = await runCli([...args, '--out', file], env);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stderr.trim(), `neurmap ${args[0]}: output folder ${file} is a file, not a folder`);
+  }
 });
 
 test('an output that exists is refused unless --overwrite is given', async () => {

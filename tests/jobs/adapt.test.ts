@@ -44,7 +44,7 @@ test('a tiny adaptation runs end to end from the CLI, and the personal model it 
   const out = path.join(e.NEURMAP_USER_DATA, 'out');
   const d = await runCli(['deblur', path.join(blurry, 'b0.jpg'), '--out', out, '--model', id], e);
   assert.equal(d.code, 0, d.stderr);
-  assert.equal((await sharp(path.join(out, 'b0.jpg')).metadata()).width, 80);
+  assert.equal((await sharp(path.join(out, 'b0-deblurred.jpg')).metadata()).width, 80);
 });
 
 test('a folder with no photos, or only one, is refused with one clear line', async () => {

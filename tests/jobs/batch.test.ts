@@ -38,9 +38,9 @@ function settings(inputDir: string, outputDir: string, extra: Partial<BatchSetti
   return { inputDir, outputDir, recursive: true, format: 'png', quality: 90, suffix: '-sharp', skipExisting: false, processing: { strength: 1 }, ...extra };
 }
 
-const models_ = () => ({ deblur: path.join(models, 'deblur.onnx'), deblurId: 'fast', motion: path.join(models, 'motion.onnx') });
+const network = () => ({ kind: 'network' as const, models: { deblur: path.join(models, 'deblur.onnx'), deblurId: 'fast', motion: path.join(models, 'motion.onnx') } });
 const process_ = (fmt: 'png' | 'jpeg' | 'webp' | 'tiff', quality = 90) => (input: string, output: string, ctx: { signal: AbortSignal; overwrite: boolean; onFraction: (f: number) => void }) =>
-  deblurPhotoFile(models_(), input, output, { strength: 1, protectSharp: false, format: fmt, quality, overwrite: ctx.overwrite, signal: ctx.signal, onFraction: ctx.onFraction }).then(() => undefined);
+  deblurPhotoFile(network(), input, output, { strength: 1, protectSharp: false, format: fmt, quality, overwrite: ctx.overwrite, signal: ctx.signal, onFraction: ctx.onFraction }).then(() => undefined);
 
 test('a batch mirrors the folder tree, honours format and suffix, skips system files and survives a bad file', async () => {
   const input = await photoFolder(4);

@@ -1,7 +1,8 @@
 /**
- * `npm run bench`: end-to-end seconds and peak RSS for 1, 12 and 48 MP photos with G and M, the peer MAXIM
- * (per megapixel, from a crop: it is far too slow for whole photos here), and the in-app trainer's iteration
- * rate. Prints one table; targets on a 2-core CPU: 12 MP deblur ≤ 5 s with peak RSS ≤ 1.5 GB.
+ * `npm run bench`: the FFT libraries side by side (the MAP core keeps the fastest), end-to-end seconds and peak
+ * RSS for 1, 12 and 48 MP photos with the MAP core (the default deblur), G and M, the peer MAXIM (per megapixel,
+ * from a crop: it is far too slow for whole photos here), and the in-app trainer's iteration rate. Targets on a
+ * 2-core CPU: 12 MP MAP deblur ≤ 10 s with peak RSS ≤ 2 GB.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { appRoot, baseModelsDir } from '../../src-main/engine/paths.ts';
+import { timeFftJs, timeOrtDft, timePffft, type FftTiming } from './fft-candidates.ts';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1,12,48' }, 'skip-peer': { type: 'boolean', default: false }, 'skip-training': { type: 'boolean', default: false } } });
 
@@ -30,12 +32,24 @@ async function benchPhoto(mp: string): Promise<string> {
   return file;
 }
 
+const cpu0 = `${os.cpus()[0]?.model ?? 'CPU'}, one thread`;
+const ffts: FftTiming[] = [];
+for (const [w, h] of [[1024, 1024], [2048, 1536]] as const) {
+  process.stderr.write(`FFTs at ${w}×${h}…\n`);
+  ffts.push(await timePffft(w, h), await timeFftJs(w, h), await timeOrtDft(w, h));
+}
+const fftRows = [['library', 'size', 'ms (forward + inverse)'], ['---', '---', '---'], ...ffts.map((f) => [f.library, `${f.width}×${f.height}`, f.ms.toFixed(1)])];
+process.stdout.write(`2-D real FFT of one plane on ${cpu0}\n\n${fftRows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n\n`);
+
 const rows: string[][] = [];
 const cpu = `${os.cpus()[0]?.model ?? 'CPU'} × ${os.availableParallelism()}`;
 for (const mp of values.sizes!.split(',')) {
   if (!SIZES[mp]) throw new Error(`unknown size ${mp} (1, 12 or 48)`);
   const photo = await benchPhoto(mp);
   const [w, h] = SIZES[mp];
+  process.stderr.write(`MAP core on ${mp} MP…\n`);
+  const m = runCase('map', photo, '');
+  rows.push(['MAP core (default deblur)', `${mp} MP (${w}×${h})`, m.seconds.toFixed(2), (m.seconds / ((w * h) / 1e6)).toFixed(3), m.peakRssMB.toFixed(0), 'estimate + deconvolution, all cores']);
   for (const [label, what, file] of [
     ['G fast (deblur.onnx)', 'deblur', 'deblur.onnx'],
     ['G fine (deblur-fine.onnx)', 'deblur', 'deblur-fine.onnx'],
@@ -59,9 +73,9 @@ if (!values['skip-peer']) {
   rows.push(['MAXIM (peer, tfjs WASM)', '256×256 crop, scaled per MP', `${(perMp * 12.19).toFixed(0)} (12 MP est.)`, perMp.toFixed(1), r.peakRssMB.toFixed(0), `network only${ratio}`]);
 }
 
-const header = ['network', 'photo', 'seconds end to end', 's / MP', 'peak RSS MB', 'note'];
+const header = ['pipeline', 'photo', 'seconds end to end', 's / MP', 'peak RSS MB', 'note'];
 const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
-process.stdout.write(`Inference on ${cpu}, ONNX Runtime CPU provider\n\n${table}\n`);
+process.stdout.write(`Deblurring on ${cpu} (networks: ONNX Runtime CPU provider)\n\n${table}\n`);
 
 if (!values['skip-training']) {
   const bench = path.join(appRoot, 'src-main', 'engine', 'neurmap', 'bench-training.ts');

@@ -1,7 +1,7 @@
 /**
  * One benchmark case in a fresh process, so its peak RSS is its own:
- *   node --import tsx tools/bench/run-one.ts <deblur|motion|maxim> <photo> <model-or-crop>
- * Prints one JSON line: seconds end to end (decode → network → encode → write) and peak RSS.
+ *   node --import tsx tools/bench/run-one.ts <map|deblur|motion|maxim> <photo> <model-or-crop>
+ * Prints one JSON line: seconds end to end (decode → deblur → encode → write) and peak RSS.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -19,7 +19,11 @@ let extra: Record<string, unknown> = {};
 if (what === 'deblur') {
   await openSession(arg, { role: 'deblur' }); // session creation is once per app run, not per photo
   const t = performance.now();
-  await deblurPhotoFile({ deblur: arg, deblurId: 'bench', motion: null }, photo, out, { strength: 1, protectSharp: false, format: 'jpeg', quality: 92, overwrite: true });
+  await deblurPhotoFile({ kind: 'network', models: { deblur: arg, deblurId: 'bench', motion: null } }, photo, out, { strength: 1, protectSharp: false, format: 'jpeg', quality: 92, overwrite: true });
+  seconds = (performance.now() - t) / 1000;
+} else if (what === 'map') {
+  const t = performance.now();
+  await deblurPhotoFile({ kind: 'map' }, photo, out, { strength: 1, protectSharp: false, format: 'jpeg', quality: 92, overwrite: true });
   seconds = (performance.now() - t) / 1000;
 } else if (what === 'motion') {
   const session = await openSession(arg, { role: 'motion' });

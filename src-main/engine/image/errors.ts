@@ -86,30 +86,33 @@ export function readError(path: string, e: unknown): ImageError {
   }
 }
 
+/** Why a write into a folder failed, in words, for the errno codes a user can act on; undefined for the others. */
+export function writeFailureReason(e: unknown): string | undefined {
+  switch (errnoOf(e)) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'part of that path is a file, not a folder';
+    case 'ENOENT':
+      return 'the folder does not exist';
+    case 'EROFS':
+      return 'the disk is read-only';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'the disk is full';
+    case 'EISDIR':
+      return 'a folder has that name';
+    default:
+      return undefined;
+  }
+}
+
 /** An error from writing into an output folder as an ImageError ('not-writable' with the reason). */
 export function writeError(path: string, e: unknown): ImageError {
   if (e instanceof ImageError) return e;
   const folder = dirname(path);
-  const reason = (() => {
-    switch (errnoOf(e)) {
-      case 'EACCES':
-      case 'EPERM':
-        return 'permission denied';
-      case 'ENOTDIR':
-        return 'part of that path is a file, not a folder';
-      case 'ENOENT':
-        return 'the folder does not exist';
-      case 'EROFS':
-        return 'the disk is read-only';
-      case 'ENOSPC':
-      case 'EDQUOT':
-        return 'the disk is full';
-      case 'EISDIR':
-        return 'a folder has that name';
-      default:
-        return undefined;
-    }
-  })();
+  const reason = writeFailureReason(e);
   if (reason === 'a folder has that name') {
     return new ImageError('not-writable', path, 'cannot write the file: a folder has that name', { cause: e });
   }

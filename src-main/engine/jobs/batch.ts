@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BatchManifest } from './batch-manifest.ts';
 import { removeTempFilesFor } from '../fs/atomic-file.ts';
+import { FolderError, prepareOutputFolder } from '../fs/folders.ts';
 import { EtaEstimator } from './eta.ts';
 import { scanPhotoFolder } from './scan-folder.ts';
 import { outputExtension } from './output-format.ts';
@@ -89,20 +90,15 @@ export async function validateBatchFolders(settings: BatchSettings): Promise<voi
   const input = path.resolve(settings.inputDir);
   const output = path.resolve(settings.outputDir);
   const st = await fs.stat(input).catch((err: NodeJS.ErrnoException) => {
-    throw new Error(`input folder ${input}: ${err.code === 'ENOENT' ? 'does not exist' : err.message}`);
+    throw new FolderError(`input folder ${input}: ${err.code === 'ENOENT' ? 'does not exist' : err.message}`);
   });
-  if (!st.isDirectory()) throw new Error(`input folder ${input} is not a folder`);
+  if (!st.isDirectory()) throw new FolderError(`input folder ${input} is not a folder`);
   if (settings.suffix === '' && outputOverlapsInput(settings)) {
-    throw new Error(
+    throw new FolderError(
       `the output folder is ${input === output ? 'the input folder' : 'inside the input folder (subfolders included)'} and no name suffix is set: outputs could replace the originals`,
     );
   }
-  await fs.mkdir(output, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-    throw new Error(`output folder ${output} cannot be created (${err.code ?? err.message})`);
-  });
-  await fs.access(output, fs.constants.W_OK).catch(() => {
-    throw new Error(`output folder ${output} is not writable`);
-  });
+  await prepareOutputFolder(output);
 }
 
 /**

@@ -1,44 +1,56 @@
 import { decodeImage, exportImage, type ExportFormat, type ExportResult } from '../image/index.ts';
-import { deblurRaster } from '../infer/deblur.ts';
-import { estimateMotion } from '../infer/motion.ts';
+import { deblurRaster, type DeblurResult } from '../infer/deblur.ts';
 import { openSession } from '../infer/session.ts';
 import { applyStrength } from '../infer/strength.ts';
+import { mapDeblurRaster } from '../map/deblur-photo.ts';
+import { motionFromEstimate } from '../map/kernel-motion.ts';
+import { estimatePhotoBlur } from '../map/photo-blur.ts';
 import type { ModelChoice } from './model-choice.ts';
 
 export interface DeblurPhotoOptions {
   strength: number;
-  /** Lower the strength where M finds no motion, so in-focus areas stay as shot. */
+  /** Lower the strength where the estimated blur is small, so in-focus areas stay as shot. */
   protectSharp: boolean;
   format: ExportFormat;
   quality?: number;
   bitDepth?: 8 | 16;
   overwrite: boolean;
+  /** Worker threads for the MAP core's deconvolution (0: all cores). */
+  threads?: number;
   tileSize?: number;
   signal?: AbortSignal;
   /** 0..1 of this photo. */
   onFraction?: (f: number) => void;
 }
 
-/** One photo from file to file: decode, G (and M when protecting sharp areas), strength, export with metadata. */
-export async function deblurPhotoFile(models: ModelChoice, input: string, output: string, opts: DeblurPhotoOptions): Promise<ExportResult> {
-  if (opts.protectSharp && !models.motion) throw new Error('"protect sharp areas" needs the motion model, which is not installed');
+/**
+ * How a photo is deblurred: the MAP core (the default everywhere), or a deblur network the user asked for by name
+ * (the end-to-end networks lose to the MAP core on every eval set, so they are no longer on the default path).
+ */
+export type DeblurPipeline = { kind: 'map' } | { kind: 'network'; models: ModelChoice };
+
+/** One photo from file to file: decode, deblur, strength, export with metadata. */
+export async function deblurPhotoFile(pipeline: DeblurPipeline, input: string, output: string, opts: DeblurPhotoOptions): Promise<ExportResult> {
   const photo = await decodeImage(input);
-  const g = await openSession(models.deblur, { role: 'deblur' });
-  const share = opts.protectSharp ? 0.8 : 1;
-  const result = await deblurRaster(g, photo.raster, {
-    tileSize: opts.tileSize,
-    signal: opts.signal,
-    onProgress: (p) => opts.onFraction?.(share * p.fraction),
-  });
+  let result: DeblurResult;
   let protect = null;
-  if (opts.protectSharp && models.motion) {
-    const m = await openSession(models.motion, { role: 'motion' });
-    const motion = await estimateMotion(m, photo.raster, {
+  if (pipeline.kind === 'map') {
+    const res = await mapDeblurRaster(photo.raster, {
+      signal: opts.signal,
+      threads: opts.threads,
+      tileSize: opts.tileSize,
+      onProgress: (p) => opts.onFraction?.(p.fraction),
+    });
+    result = res;
+    if (opts.protectSharp) protect = { field: motionFromEstimate(res.estimate).field };
+  } else {
+    const g = await openSession(pipeline.models.deblur, { role: 'deblur' });
+    result = await deblurRaster(g, photo.raster, {
       tileSize: opts.tileSize,
       signal: opts.signal,
-      onProgress: (p) => opts.onFraction?.(share + (1 - share) * p.fraction),
+      onProgress: (p) => opts.onFraction?.(0.8 * p.fraction),
     });
-    protect = { field: motion.field };
+    if (opts.protectSharp) protect = { field: motionFromEstimate(await estimatePhotoBlur(photo.raster, { signal: opts.signal })).field };
   }
   opts.signal?.throwIfAborted();
   const out = applyStrength(photo.raster, result, opts.strength, { protect });

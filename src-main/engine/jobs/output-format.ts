@@ -3,6 +3,11 @@ import type { ExportFormat } from '../image/index.ts';
 
 const EXTENSION: Record<ExportFormat, string> = { jpeg: '.jpg', png: '.png', tiff: '.tif', webp: '.webp' };
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['jpeg', 'png', 'tiff', 'webp'];
+/**
+ * Appended to every output's name by default, in the CLI as in the app (its batch form and export name), so that a
+ * result is never taken for an original nor written over one.
+ */
+export const OUTPUT_SUFFIX = '-deblurred';
 
 export function outputExtension(format: ExportFormat): string {
   return EXTENSION[format];

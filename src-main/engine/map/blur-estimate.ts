@@ -77,7 +77,7 @@ function spans(len: number, n: number): Array<[number, number]> {
   return out;
 }
 
-export function estimateBlur(ffts: FftCache, raster: Raster, opts: EstimateOptions = {}): BlurEstimate {
+export async function estimateBlur(ffts: FftCache, raster: Raster, opts: EstimateOptions = {}): Promise<BlurEstimate> {
   const full = lumaPlane(raster);
   const noise = noiseSigma(full);
   const long = Math.max(raster.width, raster.height);
@@ -96,7 +96,7 @@ export function estimateBlur(ffts: FftCache, raster: Raster, opts: EstimateOptio
   const maxSize = oddSize(Math.min(65, Math.max(9, 0.15 * Math.min(ww, wh))));
   const clipped = clippedMask(work, CLIP_LEVEL, 2);
 
-  const global = estimateKernel(ffts, work, { maxSize, noise: workNoise, clipped, signal: opts.signal }).kernel;
+  const global = (await estimateKernel(ffts, work, { maxSize, noise: workNoise, clipped, signal: opts.signal })).kernel;
   const cols = Math.max(1, Math.min(4, Math.floor(ww / REGION_SIDE)));
   const rows = Math.max(1, Math.min(4, Math.floor(wh / REGION_SIDE)));
   const xs = spans(ww, cols);
@@ -115,7 +115,7 @@ export function estimateBlur(ffts: FftCache, raster: Raster, opts: EstimateOptio
       if (!own && s.factor > 0) {
         const region = crop(work, x0, y0, x1, y1);
         const mask = crop({ width: ww, height: wh, data: Float32Array.from(clipped) }, x0, y0, x1, y1).data;
-        kernel = estimateKernel(ffts, region, { maxSize, noise: workNoise, clipped: Uint8Array.from(mask), init: global, signal: opts.signal }).kernel;
+        kernel = (await estimateKernel(ffts, region, { maxSize, noise: workNoise, clipped: Uint8Array.from(mask), init: global, signal: opts.signal })).kernel;
         own = true;
       }
       work_.push({ kernel, own, structure: s.factor, reason: s.reason, bounds: [x0, y0, x1, y1] });

@@ -7,11 +7,12 @@
 import type { Raster } from '../image/raster.ts';
 import { maxValue } from '../image/raster.ts';
 import type { DeblurResult } from '../infer/deblur.ts';
-import { estimateBlur, type BlurEstimate } from './blur-estimate.ts';
+import type { BlurEstimate } from './blur-estimate.ts';
+import { estimatePhotoBlur } from './photo-blur.ts';
 import { DeconvPool } from './deconv-pool.ts';
 import type { DeconvParams } from './deconvolve.ts';
-import { FftCache, pffft } from './fft2d.ts';
 import { centreKernel, normalise, padKernel, type Kernel } from './kernel.ts';
+import { bracket } from './kernel-motion.ts';
 import { noiseSigma } from './plane.ts';
 
 export interface MapDeblurOptions {
@@ -68,15 +69,6 @@ export function kernelAt(e: BlurEstimate, x: number, y: number): { kernel: Kerne
   return { kernel: centreKernel(normalise({ size, data })), confidence };
 }
 
-function bracket(centres: number[], v: number): [number, number, number] {
-  if (centres.length === 1 || v <= centres[0]) return [0, 0, 0];
-  const last = centres.length - 1;
-  if (v >= centres[last]) return [last, last, 0];
-  let i = 0;
-  while (v > centres[i + 1]) i++;
-  return [i, i + 1, (v - centres[i]) / (centres[i + 1] - centres[i])];
-}
-
 /** Tile boundaries along one axis: cores of about `core` px. */
 function cuts(len: number, core: number): number[] {
   const n = Math.max(1, Math.round(len / core));
@@ -100,7 +92,7 @@ export async function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {
     opts.onProgress?.({ stage, fraction, etaMs: fraction > 0.05 ? (elapsed / fraction) * (1 - fraction) : null });
   };
   const ESTIMATE_SHARE = 0.4;
-  const estimate = opts.estimate ?? estimateBlur(new FftCache(await pffft()), raster, {
+  const estimate = opts.estimate ?? await estimatePhotoBlur(raster, {
     signal: opts.signal,
     onProgress: (f) => report('estimating blur', ESTIMATE_SHARE * f),
   });

@@ -39,7 +39,7 @@ const REFINE_SCALES = 2;
 /** Kernel Tikhonov weight relative to the latent's gradient energy. */
 const GAMMA = 1e-3;
 
-export function estimateKernel(ffts: FftCache, blurry: Plane, opts: KernelEstimateOptions): KernelEstimate {
+export async function estimateKernel(ffts: FftCache, blurry: Plane, opts: KernelEstimateOptions): Promise<KernelEstimate> {
   const maxSize = oddSize(opts.maxSize);
   const scales = Math.max(1, Math.ceil(Math.log(maxSize / COARSEST_KERNEL) / Math.log(SCALE_STEP)) + 1);
   // Noise weakens the sparse prior's hold on true edges; a stronger prior keeps only the edges that stand out.
@@ -68,6 +68,8 @@ export function estimateKernel(ffts: FftCache, blurry: Plane, opts: KernelEstima
     }
     let lambda = lambdaStart;
     for (let it = 0; it < ITERATIONS; it++) {
+      // Let the event loop deliver a cancel between iterations (each takes well under a second).
+      await new Promise((resolve) => setImmediate(resolve));
       opts.signal?.throwIfAborted();
       latent = l0Restore(ffts, y, kernel, lambda);
       kernel = solveKernel(ffts, { width: y.width, height: y.height, data: latent }, y, mask, size, kernel);

@@ -21,8 +21,13 @@ import type {
   SystemInfo,
 } from '../../ipc/contract.ts';
 import { decodeImage, exportImage, type DecodedPhoto } from '../image/index.ts';
-import { deblurRaster, type DeblurResult } from '../infer/deblur.ts';
-import { estimateMotion, heatMap, rasterToPng, type MotionResult } from '../infer/motion.ts';
+import type { DeblurResult } from '../infer/deblur.ts';
+import { heatMap, rasterToPng, type MotionResult } from '../infer/motion.ts';
+import { estimatePhotoBlur } from '../map/photo-blur.ts';
+import { mapDeblurRaster } from '../map/deblur-photo.ts';
+import { kernelMotion, motionFromEstimate } from '../map/kernel-motion.ts';
+import { renderKernelTrace } from '../map/kernel-trace.ts';
+import type { BlurEstimate } from '../map/blur-estimate.ts';
 import { closeSessions, openSession, type ModelSession } from '../infer/session.ts';
 import { applyStrength } from '../infer/strength.ts';
 import type { Progress } from '../infer/tiling.ts';
@@ -65,6 +70,8 @@ const FOLDER_SCORE_SIDE = 768;
 interface OpenImage {
   info: ImageInfo;
   photo: DecodedPhoto;
+  /** The MAP core's blur estimate, made by the first deblur or motion analysis and shared by both. */
+  estimate: BlurEstimate | null;
   motion: MotionResult | null;
 }
 
@@ -147,7 +154,7 @@ export class Studio implements StudioApi {
       previewWidth: preview.width,
       previewHeight: preview.height,
     };
-    this.images.set(id, { info, photo, motion: null });
+    this.images.set(id, { info, photo, estimate: null, motion: null });
     await this.evictOldImages();
     const recent = [file, ...(await this.recentStore.read()).filter((p) => p !== file)].slice(0, RECENT_MAX);
     await this.recentStore.write(recent);
@@ -168,7 +175,6 @@ export class Studio implements StudioApi {
 
   async listFolder(dir: string): Promise<FolderPhoto[]> {
     const files = await scanPhotoFolder(dir, { recursive: false });
-    const motionModel = await chooseModels(this.registry).then((m) => m.motion).catch(() => null);
     const out: FolderPhoto[] = [];
     for (const rel of files) {
       const file = path.join(dir, rel);
@@ -177,7 +183,7 @@ export class Studio implements StudioApi {
         const photo = await decodeImage(file);
         return { mime: 'image/jpeg', bytes: (await rasterPreview(photo.raster, THUMBNAIL_MAX_SIDE)).bytes };
       });
-      const blurScore = motionModel ? await this.folderBlurScore(file, motionModel).catch(() => undefined) : undefined;
+      const blurScore = await this.folderBlurScore(file).catch(() => undefined);
       out.push({ path: file, name: rel, thumbnailUrl: this.opts.assetUrl(thumb), ...(blurScore === undefined ? {} : { blurScore }) });
     }
     return out;
@@ -185,27 +191,27 @@ export class Studio implements StudioApi {
 
   async deblur(id: string, jobId: string): Promise<ApiDeblurResult> {
     const img = this.image(id);
-    const models = await chooseModels(this.registry);
-    const session = await this.session(models.deblur, 'deblur');
     const settings = await this.settingsStore.read();
     const result = await this.jobs.run(
       jobId,
       'deblur',
       ({ signal, progress }) =>
-        deblurRaster(session, img.photo.raster, {
+        mapDeblurRaster(img.photo.raster, {
           signal,
-          tileSize: settings.tileSize,
-          onProgress: tileProgress(progress),
+          threads: settings.threads,
+          estimate: img.estimate ?? undefined,
+          onProgress: (p) => progress({ fraction: p.fraction, message: p.stage, etaSeconds: p.etaMs === null ? null : p.etaMs / 1000 }),
         }),
-      (r) => ({ message: `deblurred in ${r.seconds.toFixed(1)} s on ${String(r.provider).toUpperCase()}` }),
+      (r) => ({ message: `deblurred in ${r.seconds.toFixed(1)} s` }),
     );
+    img.estimate = result.estimate;
     const resultId = this.jobs.newId();
     this.results.set(resultId, { imageId: id, result });
     const preview = await resultPreview(result);
     return {
       id: resultId,
       imageId: id,
-      modelId: models.deblurId,
+      modelId: 'map',
       previewUrl: this.addAsset(`result/${resultId}.jpg`, { mime: 'image/jpeg', bytes: preview.bytes }),
       seconds: result.seconds,
       provider: String(result.provider).toUpperCase(),
@@ -215,6 +221,7 @@ export class Studio implements StudioApi {
   async estimateMotion(id: string, jobId: string): Promise<ApiMotionResult> {
     const img = this.image(id);
     const motion = await this.motionOf(img, jobId);
+    const estimate = img.estimate!;
     const heat = heatMap(motion.field, { maxSide: PREVIEW_MAX_SIDE });
     return {
       imageId: id,
@@ -227,6 +234,18 @@ export class Studio implements StudioApi {
       heatmapUrl: this.addAsset(`heatmap/${id}.png`, { mime: 'image/png', bytes: await rasterToPng(heat.raster) }),
       scaleMaxPx: heat.maxPx,
       blurScore: motion.blurScore,
+      blurTraceUrl: this.addAsset(`heatmap/${id}-trace.png`, { mime: 'image/png', bytes: await rasterToPng(renderKernelTrace(estimate)) }),
+      regions: estimate.regions.map((r) => ({
+        x0: r.x0,
+        y0: r.y0,
+        x1: r.x1,
+        y1: r.y1,
+        halfExtentPx: kernelMotion(r.kernel).halfExtent,
+        confidence: r.confidence,
+        reason: r.reason,
+      })),
+      regionCols: estimate.cols,
+      regionRows: estimate.rows,
     };
   }
 
@@ -250,7 +269,6 @@ export class Studio implements StudioApi {
   // ---- jobs ----
 
   async startBatch(req: BatchRequest): Promise<string> {
-    const models = await chooseModels(this.registry);
     const settings = await this.settingsStore.read();
     const jobId = this.jobs.newId();
     const batchSettings = {
@@ -261,7 +279,7 @@ export class Studio implements StudioApi {
       quality: req.quality,
       suffix: req.suffix,
       skipExisting: req.skipExisting,
-      processing: { model: models.deblurId, strength: req.strength, protectSharp: req.protectSharp },
+      processing: { model: 'map', strength: req.strength, protectSharp: req.protectSharp },
     };
     // Checks that would fail every file fail the call itself, before a job id is handed out.
     await validateBatchFolders(batchSettings);
@@ -274,13 +292,13 @@ export class Studio implements StudioApi {
           runBatch(
             batchSettings,
             (input, output, ctx) =>
-              deblurPhotoFile(models, input, output, {
+              deblurPhotoFile({ kind: 'map' }, input, output, {
                 strength: req.strength,
                 protectSharp: req.protectSharp,
                 format: req.format,
                 quality: req.quality,
                 overwrite: ctx.overwrite,
-                tileSize: settings.tileSize,
+                threads: settings.threads,
                 signal: ctx.signal,
                 onFraction: ctx.onFraction,
               }).then(() => undefined),
@@ -395,34 +413,28 @@ export class Studio implements StudioApi {
 
   private async motionOf(img: OpenImage, jobId: string): Promise<MotionResult> {
     if (img.motion) return img.motion;
-    const models = await chooseModels(this.registry);
-    if (!models.motion) throw new Error('no motion model is installed');
-    const session = await this.session(models.motion, 'motion');
-    const settings = await this.settingsStore.read();
-    img.motion = await this.jobs.run(
-      jobId,
-      'motion',
-      ({ signal, progress }) =>
-        estimateMotion(session, img.photo.raster, {
-          signal,
-          tileSize: settings.tileSize,
-          onProgress: tileProgress(progress),
-        }),
-      (m) => ({ message: `blur score ${m.blurScore.toFixed(1)} px` }),
-    );
+    const estimate =
+      img.estimate ??
+      (await this.jobs.run(
+        jobId,
+        'motion',
+        ({ signal, progress }) => estimatePhotoBlur(img.photo.raster, { signal, onProgress: (f) => progress({ fraction: f, message: 'estimating blur', etaSeconds: null }) }),
+        (e) => ({ message: `blur score ${motionFromEstimate(e).blurScore.toFixed(1)} px` }),
+      ));
+    img.estimate = estimate;
+    img.motion = motionFromEstimate(estimate);
     return img.motion;
   }
 
-  /** A photo's blur score from a downscaled copy, scaled back to the photo's pixels; cached by modification time. */
-  private async folderBlurScore(file: string, motionModel: string): Promise<number> {
+  /** A photo's blur score, from the same estimate as the motion view; cached by modification time. */
+  private async folderBlurScore(file: string): Promise<number> {
     const st = await fs.stat(file);
     const hit = this.folderScores.get(file);
     if (hit && hit.mtimeMs === st.mtimeMs) return hit.score;
     const photo = await decodeImage(file);
-    const { raster, factor } = await downscaleRaster(photo.raster, FOLDER_SCORE_SIDE);
-    const { blurScore } = await estimateMotion(await this.session(motionModel, 'motion'), raster);
-    const score = blurScore * factor;
+    const score = motionFromEstimate(await estimatePhotoBlur(photo.raster)).blurScore;
     this.folderScores.set(file, { mtimeMs: st.mtimeMs, score });
     return score;
   }
+
 }
