@@ -151,18 +151,26 @@ export async function runBatch(
     if (resumedDone || finishedBeforeKill || (settings.skipExisting && (await exists(output)))) {
       if (finishedBeforeKill) await manifest.markDone(rel, input, output);
       summary.skipped++;
-      eta.advance(sizes[index]);
+      eta.skip(sizes[index]);
       report(index, rel, 'skipped', 1);
       continue;
     }
+    eta.begin(sizes[index]);
     report(index, rel, 'running', 0);
     try {
       await fs.mkdir(path.dirname(output), { recursive: true });
       await manifest.markStarted(rel);
-      await processFile(input, output, { signal, onFraction: (f) => report(index, rel, 'running', f), overwrite: true });
+      await processFile(input, output, {
+        signal,
+        onFraction: (f) => {
+          eta.update(f);
+          report(index, rel, 'running', f);
+        },
+        overwrite: true,
+      });
       await manifest.markDone(rel, input, output);
       summary.done++;
-      eta.advance(sizes[index]);
+      eta.end();
       report(index, rel, 'done', 1);
     } catch (err) {
       if (signal.aborted) {
@@ -180,7 +188,7 @@ export async function runBatch(
       }
       await manifest.clearStarted();
       summary.failed.push({ file: rel, error: message });
-      eta.advance(sizes[index]);
+      eta.drop();
       report(index, rel, 'failed', 1, message);
     }
   }
