@@ -82,7 +82,7 @@ export const adapt: Command = {
     const { before, after } = outcome;
     process.stdout.write(
       [
-        `${outcome.status === 'completed' ? 'finished' : outcome.status}: ${outcome.iterations} iterations in ${(outcome.seconds / 60).toFixed(1)} min`,
+        `${outcome.status === 'completed' ? 'finished' : outcome.status}: ${outcome.iterations} iterations${outcome.resumedFrom === null ? '' : ` (resumed at ${outcome.resumedFrom})`} in ${(outcome.seconds / 60).toFixed(1)} min`,
         `held-out photos: ${outcome.training.heldOut} (never trained on)`,
         `  motion left (px, lower is sharper):        ${before.motionLeftPx.toFixed(3)} → ${after.motionLeftPx.toFixed(3)}`,
         `  reblur consistency (dB, higher is better): ${before.reblurPsnr.toFixed(2)} → ${after.reblurPsnr.toFixed(2)}`,

@@ -136,6 +136,8 @@ export interface HeldOutScore {
 export interface AdaptSummary {
   status: 'completed' | 'cancelled' | 'stopped';
   iterations: number;
+  /** The iteration this run continued from (the checkpoint a cancelled run with the same name kept), else null. */
+  resumedFrom: number | null;
   seconds: number;
   before: HeldOutScore;
   after: HeldOutScore;

@@ -84,6 +84,31 @@ test('a name that already exists is refused before any training', async () => {
   assert.match(again.stderr, /a personal model named "twice" already exists/);
 });
 
+test('a run that continues a cancelled one says so before training, in its progress and in its summary', async () => {
+  const blurry = await library(3);
+  const runDir = await tempDir('neurmap-adapt-resume-');
+  const base = { id: 'fast', deblur: path.join(models, 'deblur.onnx'), motion: path.join(models, 'motion.onnx') };
+  const opts = { base, runDir, workers: 0, config: { cropSize: 32 } };
+  const inputs = { blurryDir: blurry, name: 'Resumed', iterations: 3 };
+  const cancel = new AbortController();
+  const fresh: string[] = [];
+  await assert.rejects(
+    runAdaptation(inputs, { ...opts, signal: cancel.signal, onStatus: (m) => fresh.push(m), onProgress: () => cancel.abort() }),
+    /cancelled at iteration 1; the checkpoint is kept and the same name resumes it/,
+  );
+  assert.ok(!fresh.some((m) => /resum/.test(m)), `a first run says nothing about resuming: ${fresh.join(' | ')}`);
+  const statuses: string[] = [];
+  const resumedFrom: Array<number | null> = [];
+  const outcome = await runAdaptation(inputs, { ...opts, onStatus: (m) => statuses.push(m), onProgress: (p) => resumedFrom.push(p.resumedFrom) });
+  assert.ok(
+    statuses.includes('resuming the cancelled run named "Resumed" from its checkpoint: 1 of 3 iterations already done (another name starts over)'),
+    statuses.join(' | '),
+  );
+  assert.deepEqual(resumedFrom, [1, 1]);
+  assert.equal(outcome.resumedFrom, 1);
+  assert.equal(outcome.iterations, 3);
+});
+
 test('a full disk while writing a checkpoint fails the run and leaves the previous checkpoint intact', async (t) => {
   const runDir = await tempDir('neurmap-adapt-full-');
   try {

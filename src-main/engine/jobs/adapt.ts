@@ -206,6 +206,9 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
     onProgress: opts.onProgress,
     maxSeconds: inputs.minutes ? inputs.minutes * 60 : undefined,
     meta: { name: inputs.name, base: opts.base.id },
+    // A cancelled run keeps its checkpoint under the model's name; the user must know that this run continues it.
+    onResume: (iteration) =>
+      status(`resuming the cancelled run named "${inputs.name}" from its checkpoint: ${iteration} of ${config.iterations} iterations already done (another name starts over)`),
     finalize: async (engine) => {
       deblurOnnx = await engine.exportOnnx('G');
       // Without the motion network (an ablation) M is not trained: the base one goes with the model.
@@ -233,6 +236,7 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
   return {
     status: result.status,
     iterations: result.iteration,
+    resumedFrom: result.resumedFrom,
     seconds: (performance.now() - started) / 1000,
     before,
     after,

@@ -40,6 +40,8 @@ export interface TrainOptions {
   finalize?: (engine: TrainingEngine, result: TrainResult) => Promise<void>;
   /** Kept in the checkpoint's meta (job name, inputs…). */
   meta?: Record<string, unknown>;
+  /** Called once, before the first iteration, when the run continues the run folder's checkpoint. */
+  onResume?: (iteration: number) => void;
   /** Called with every iteration's losses (tests). */
   onIteration?: (iteration: number, losses: LossValues) => void;
 }
@@ -112,6 +114,7 @@ export async function trainNeurmap(opts: TrainOptions): Promise<TrainResult> {
       await engine.setState(ckpt.state);
       pool = SharpMotionPool.fromJSON(ckpt.sharpPool);
       start = ckpt.iteration;
+      opts.onResume?.(start);
     }
     if (opts.runDir) await fs.mkdir(opts.runDir, { recursive: true });
     const log = opts.runDir ? await TrainingLog.open(path.join(opts.runDir, LOG_FILE), start) : null;

@@ -64,6 +64,8 @@ export interface TrainingProgress {
   totalIterations: number;
   losses: LossValues;
   lr: Partial<Record<NetworkRole, number>>;
+  /** The iteration this session continued from (a resumed checkpoint), null for a run from the start. */
+  resumedFrom: number | null;
   /** Iterations per second in this session (since start or resume), null until one is done. */
   iterationsPerSecond: number | null;
   /** Seconds left at that rate, null until known. */
@@ -100,6 +102,7 @@ export class ProgressMeter {
       totalIterations: this.totalIterations,
       losses,
       lr,
+      resumedFrom: this.firstIteration > 0 ? this.firstIteration : null,
       iterationsPerSecond: rate,
       etaSeconds: rate ? (this.totalIterations - done) / rate : null,
       elapsedSeconds: (performance.now() - this.start) / 1000,

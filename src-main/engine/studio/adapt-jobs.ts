@@ -43,7 +43,7 @@ export class AdaptJobs {
             onProgress: (p) =>
               progress({
                 ...budgetedProgress(p, inputs.minutes),
-                message: `iteration ${p.iteration} of ${p.totalIterations}`,
+                message: `iteration ${p.iteration} of ${p.totalIterations}${p.resumedFrom === null ? '' : ` (resumed at ${p.resumedFrom})`}`,
                 training: { iteration: p.iteration, iterations: p.totalIterations, losses: p.losses, iterationsPerSecond: p.iterationsPerSecond ?? 0 },
               }),
           }),
@@ -51,7 +51,7 @@ export class AdaptJobs {
           this.finished.set(jobId, { inputs, base, outcome, runDir });
           const { deblurOnnx: _g, motionOnnx: _m, ...summary } = outcome;
           return {
-            message: `${summary.iterations} iterations in ${(summary.seconds / 60).toFixed(1)} min: motion left ${summary.before.motionLeftPx.toFixed(2)} → ${summary.after.motionLeftPx.toFixed(2)} px`,
+            message: `${summary.iterations} iterations${summary.resumedFrom === null ? '' : ` (resumed at ${summary.resumedFrom})`} in ${(summary.seconds / 60).toFixed(1)} min: motion left ${summary.before.motionLeftPx.toFixed(2)} → ${summary.after.motionLeftPx.toFixed(2)} px`,
             result: summary satisfies AdaptSummary,
           };
         },
