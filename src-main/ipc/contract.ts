@@ -167,6 +167,8 @@ export interface ModelSummary {
   kind: 'base' | 'personal';
   task: 'deblur' | 'motion';
   selected: boolean;
+  /** It can be chosen for deblurring (a working deblur model): the Models panel offers "Use" only then. */
+  selectable: boolean;
   created?: string;
   baseModel?: string;
   metrics?: Record<string, number>;

@@ -43,6 +43,13 @@ export interface ModelEntry {
   sizeMultiple: number | null;
 }
 
+/** Why `select` refuses an entry, or null when it can be selected (lists offer "Use" only then). */
+export function selectionRefusal(e: ModelEntry): string | null {
+  if (e.kind !== 'deblur') return `model "${e.id}" is a ${e.kind} model and cannot be selected for deblurring`;
+  if (!e.ok) return `model "${e.id}" cannot be used: ${e.error}`;
+  return null;
+}
+
 const BASE: { id: string; file: string; kind: ModelRole; name: string }[] = [
   { id: 'fast', file: 'deblur.onnx', kind: 'deblur', name: 'Fast' },
   { id: 'fine', file: 'deblur-fine.onnx', kind: 'deblur', name: 'Fine' },
@@ -109,8 +116,8 @@ export class ModelRegistry {
   async select(id: string): Promise<ModelEntry> {
     const e = await this.get(id);
     if (!e) throw new Error(`no model "${id}"`);
-    if (e.kind !== 'deblur') throw new Error(`model "${id}" is a ${e.kind} model and cannot be selected for deblurring`);
-    if (!e.ok) throw new Error(`model "${id}" cannot be used: ${e.error}`);
+    const refusal = selectionRefusal(e);
+    if (refusal) throw new Error(refusal);
     await mkdir(this.personalDir, { recursive: true });
     await atomicWrite(path.join(this.personalDir, SELECTION_FILE), JSON.stringify({ deblur: id }, null, 2) + '\n');
     return { ...e, selected: true };

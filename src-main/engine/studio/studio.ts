@@ -36,7 +36,7 @@ import { runBatch, validateBatchFolders } from '../jobs/batch.ts';
 import { deblurPhotoFile } from '../jobs/deblur-photo.ts';
 import { chooseModels } from '../jobs/model-choice.ts';
 import { scanPhotoFolder } from '../jobs/scan-folder.ts';
-import type { ModelRegistry } from '../models/index.ts';
+import { selectionRefusal, type ModelRegistry } from '../models/index.ts';
 import { engineInfo } from '../system-info.ts';
 import { JobRunner, type JobContext } from './job-runner.ts';
 import { JsonStore } from './json-store.ts';
@@ -347,6 +347,7 @@ export class Studio implements StudioApi {
       kind: m.origin,
       task: m.kind,
       selected: m.selected,
+      selectable: selectionRefusal(m) === null,
       ...(m.card?.created ? { created: m.card.created } : {}),
       ...(m.card?.baseModel ? { baseModel: String(m.card.baseModel) } : {}),
       ...(m.card?.metrics ? { metrics: m.card.metrics as Record<string, number> } : {}),
