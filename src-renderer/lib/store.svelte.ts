@@ -1,6 +1,6 @@
 /** Editor state and actions (Svelte 5 runes). Components read `app` and call its methods. */
 import type {
-  DeblurResult, FolderPhoto, ImageInfo, JobEvent, ModelSummary, MotionResult, OutputFormat, SystemInfo,
+  BatchRequest, DeblurResult, FolderPhoto, ImageInfo, JobEvent, ModelSummary, MotionResult, OutputFormat, SystemInfo,
 } from '../../src-main/ipc/contract.ts';
 import { errorMessage, newJobId, type ShellApi } from './api.ts';
 import { EXT, baseName, failureText, stem } from './format.ts';
@@ -28,6 +28,56 @@ export interface ExportOptions {
   quality: number;
   bitDepth: 8 | 16;
   protectSharp: boolean;
+}
+
+/** One photo of a batch as its panel lists it. */
+export interface BatchFileRow {
+  index: number;
+  name: string;
+  status: 'running' | 'done' | 'skipped' | 'failed';
+  error?: string;
+}
+
+/**
+ * A batch or an adaptation. It runs in the engine whichever view is shown, so its state lives here: the top bar
+ * shows it on every view and its panel shows it again when the user comes back.
+ */
+interface LongJob {
+  jobId: string;
+  /** The latest event; null until the first arrives. */
+  last: JobEvent | null;
+}
+
+export interface BatchJob extends LongJob {
+  files: Record<number, BatchFileRow>;
+}
+
+export interface AdaptJob extends LongJob {
+  /** The personal model's name ('' for a job this page did not start). */
+  name: string;
+  series: Record<string, Array<[number, number]>>;
+  iterations: number;
+  iterationsPerSecond: number;
+  decided: 'kept' | 'discarded' | null;
+}
+
+export interface AdaptForm {
+  blurryDir: string;
+  sharpDir: string;
+  name: string;
+  minutes: number;
+  baseModelId: string;
+}
+
+const LONG_LABELS = { batch: 'Batch', adapt: 'Adaptation' } as const;
+
+/** What a batch that stopped early did and did not do, from its summary (the final event's result). */
+export function batchOutcome(e: JobEvent): string {
+  const s = e.result as { total: number; done: number; skipped: number; failed: unknown[] } | undefined;
+  if (!s) return e.message;
+  const notProcessed = s.total - s.done - s.skipped - s.failed.length;
+  const did = `${s.done} done, ${s.skipped} skipped, ${s.failed.length} failed of ${s.total}`;
+  return notProcessed > 0 ? `${did}; ${notProcessed} not processed` : did;
 }
 
 let toastSeq = 0;
@@ -58,9 +108,32 @@ export class AppState {
   opening = $state(false);
   toasts = $state<Toast[]>([]);
   exportOptions = $state<ExportOptions>({ format: 'jpeg', quality: 92, bitDepth: 8, protectSharp: false });
-  /** Latest event of every job, by id (batch and adapt panels read their own). */
+  /** Latest event of every job, by id. */
   jobs = $state<Record<string, JobEvent>>({});
-  private jobListeners = new Set<(e: JobEvent) => void>();
+  batchForm = $state<Omit<BatchRequest, 'strength'>>({
+    inputDir: '',
+    outputDir: '',
+    recursive: false,
+    format: 'jpeg',
+    quality: 92,
+    suffix: '-deblurred',
+    skipExisting: true,
+    protectSharp: false,
+  });
+  batch = $state<BatchJob | null>(null);
+  adaptForm = $state<AdaptForm>({ blurryDir: '', sharpDir: '', name: 'My photos', minutes: 10, baseModelId: '' });
+  adapt = $state<AdaptJob | null>(null);
+  /** True while a start call is on its way (the engine has not answered with a job id yet). */
+  startingLong = $state(false);
+
+  /** The batch or adaptation that runs now, if any (the engine runs one at a time). */
+  get longJob(): { kind: 'batch' | 'adapt'; label: string; job: BatchJob | AdaptJob } | null {
+    for (const kind of ['batch', 'adapt'] as const) {
+      const job = this[kind];
+      if (job && (!job.last || job.last.state === 'running')) return { kind, label: LONG_LABELS[kind], job };
+    }
+    return null;
+  }
 
   async init(api: ShellApi): Promise<void> {
     this.api = api;
@@ -72,18 +145,111 @@ export class AppState {
     ]);
   }
 
-  onJobEvent(cb: (e: JobEvent) => void): () => void {
-    this.jobListeners.add(cb);
-    return () => this.jobListeners.delete(cb);
-  }
-
   private onJob(e: JobEvent): void {
     this.jobs[e.jobId] = e;
     if (this.busy && this.busy.jobId === e.jobId) {
       this.busy.fraction = e.fraction;
       this.busy.message = e.message;
     }
-    for (const l of this.jobListeners) l(e);
+    if (e.kind === 'batch') this.onBatchEvent(e);
+    else if (e.kind === 'adapt') this.onAdaptEvent(e);
+  }
+
+  /** A running job this page did not start (its events can also come before the start call answers) is adopted. */
+  private adopt<K extends 'batch' | 'adapt'>(kind: K, e: JobEvent): boolean {
+    if (this[kind]?.jobId === e.jobId) return true;
+    if (e.state !== 'running') return false;
+    if (kind === 'batch') this.batch = { jobId: e.jobId, last: null, files: {} };
+    else this.adapt = { jobId: e.jobId, name: '', last: null, series: {}, iterations: 0, iterationsPerSecond: 0, decided: null };
+    return true;
+  }
+
+  private onBatchEvent(e: JobEvent): void {
+    if (!this.adopt('batch', e) || !this.batch) return;
+    this.batch.last = e;
+    if (e.file) this.batch.files[e.file.index] = { index: e.file.index, name: e.file.name, status: e.file.status, error: e.file.error };
+    if (e.state !== 'running') this.longJobEnded('batch', e, e.state === 'cancelled' ? batchOutcome(e) : e.message);
+  }
+
+  private onAdaptEvent(e: JobEvent): void {
+    if (!this.adopt('adapt', e) || !this.adapt) return;
+    const job = this.adapt;
+    job.last = e;
+    const t = e.training;
+    if (t) {
+      job.iterations = t.iterations;
+      job.iterationsPerSecond = t.iterationsPerSecond;
+      for (const [k, v] of Object.entries(t.losses)) {
+        const s = (job.series[k] ??= []);
+        if (!s.length || s[s.length - 1][0] !== t.iteration) s.push([t.iteration, v]);
+        if (s.length > 2000) job.series[k] = s.filter((_, i) => i % 2 === 0);
+      }
+    }
+    if (e.state !== 'running') this.longJobEnded('adapt', e, e.message);
+  }
+
+  /** The panel shows how a job ended; from any other view a toast says it. */
+  private longJobEnded(kind: 'batch' | 'adapt', e: JobEvent, line: string): void {
+    if (this.module === kind) return;
+    const state = e.state === 'done' ? 'finished' : e.state;
+    this.toast(e.state === 'failed' ? 'error' : e.state === 'done' ? 'success' : 'info', `${LONG_LABELS[kind]} ${state}: ${line}`);
+  }
+
+  async startBatch(): Promise<void> {
+    if (this.longJob || this.startingLong) return;
+    this.startingLong = true;
+    try {
+      const id = await this.api.startBatch({ ...$state.snapshot(this.batchForm), strength: this.strength });
+      // Its first events may have come before the answer and adopted it already.
+      if (this.batch?.jobId !== id) this.batch = { jobId: id, last: this.jobs[id] ?? null, files: {} };
+    } catch (err) {
+      this.fail(err, 'Batch');
+    } finally {
+      this.startingLong = false;
+    }
+  }
+
+  async startAdapt(): Promise<void> {
+    const f = this.adaptForm;
+    if (!f.blurryDir || !f.name.trim() || this.longJob || this.startingLong) return;
+    this.startingLong = true;
+    try {
+      const name = f.name.trim();
+      const id = await this.api.startAdapt({
+        blurryDir: f.blurryDir,
+        ...(f.sharpDir ? { sharpDir: f.sharpDir } : {}),
+        name,
+        minutes: f.minutes,
+        ...(f.baseModelId ? { baseModelId: f.baseModelId } : {}),
+      });
+      if (this.adapt?.jobId === id) this.adapt.name = name;
+      else this.adapt = { jobId: id, name, last: this.jobs[id] ?? null, series: {}, iterations: 0, iterationsPerSecond: 0, decided: null };
+    } catch (err) {
+      this.fail(err, 'Adapt');
+    } finally {
+      this.startingLong = false;
+    }
+  }
+
+  async finishAdapt(keep: boolean): Promise<void> {
+    const job = this.adapt;
+    if (!job) return;
+    try {
+      await this.api.finishAdapt(job.jobId, keep);
+      job.decided = keep ? 'kept' : 'discarded';
+      await this.refreshModels();
+      this.toast('success', keep ? `Personal model${job.name ? ` “${job.name}”` : ''} saved` : 'Adapted model discarded');
+    } catch (err) {
+      this.fail(err, keep ? 'Keep model' : 'Discard model');
+    }
+  }
+
+  async cancelJob(jobId: string): Promise<void> {
+    try {
+      await this.api.cancelJob(jobId);
+    } catch (err) {
+      this.fail(err, 'Cancel');
+    }
   }
 
   toast(kind: Toast['kind'], text: string, ms = kind === 'error' ? 9000 : 4000): void {

@@ -3,7 +3,7 @@
  * deblur, the split slider at every zoom, strength, the motion view, export (pixels and EXIF), a batch with
  * cancel and resume, an adaptation started and cancelled. Screenshots: .artifacts/screenshots/.
  */
-import { test, before, after } from 'node:test';
+import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -32,7 +32,9 @@ let served: Served | null = null;
 let browser: Browser | null = null;
 let page: Page;
 let watch: { csp: string[]; errors: string[] };
-const dirs = { photos: '', batchIn: '', batchOut: '', exports: '', blurry: '' };
+const dirs = { photos: '', batchIn: '', batchOut: '', batchLong: '', longOut: '', exports: '', blurry: '' };
+/** Error messages a test made the editor show on purpose (the last test checks that no other was shown). */
+const expectedErrors: RegExp[] = [];
 
 const W = 96;
 const H = 64;
@@ -48,6 +50,9 @@ before(async () => {
   await writeTestPhoto(path.join(dirs.photos, 'b.jpg'), { width: W, height: H, seed: 2 });
   await writeTestPhoto(path.join(dirs.photos, 'c.png'), { width: W, height: H, seed: 3, format: 'png' });
   for (let i = 0; i < 10; i++) await writeTestPhoto(path.join(dirs.batchIn, `p${String(i).padStart(2, '0')}.jpg`), { width: 480, height: 320, seed: 10 + i });
+  await fs.mkdir(path.join(dirs.batchIn, 'results'));
+  // Long enough (several seconds even on a fast machine) to visit every view while it runs.
+  for (let i = 0; i < 40; i++) await writeTestPhoto(path.join(dirs.batchLong, `l${String(i).padStart(2, '0')}.jpg`), { width: 640, height: 480, seed: 60 + i });
   for (let i = 0; i < 4; i++) await writeTestPhoto(path.join(dirs.blurry, `blurry${i}.jpg`), { width: 320, height: 240, seed: 40 + i });
   await ensureRendererBuilt();
   served = await runBridge('serve.ts', {
@@ -68,13 +73,32 @@ after(async () => {
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
 });
 
+/**
+ * Every test starts from the same place whatever the one before left: no picker open, no batch or adaptation
+ * running. (The tests still build on each other's photo, result and files, in file order.)
+ */
+beforeEach(async () => {
+  if (skip || !page) return;
+  const modal = page.locator('[data-picker]');
+  if (await modal.count()) {
+    await modal.locator('footer button', { hasText: 'Cancel' }).click();
+    await modal.waitFor({ state: 'detached' });
+  }
+  const indicator = page.locator('[data-job-indicator]');
+  if (await indicator.count()) {
+    await page.click('[data-action="job-cancel"]');
+    await indicator.waitFor({ state: 'detached', timeout: 120_000 });
+  }
+});
+
 /** Answers the picker modal: go to `dir`, pick `entry` (a file, or a folder in folder mode), confirm. */
 async function pick(dir: string, entry?: string, fileName?: string) {
   const modal = page.locator('[data-picker]');
   await modal.waitFor();
   await page.fill('[data-picker-location]', dir);
   await page.press('[data-picker-location]', 'Enter');
-  await page.waitForFunction((d) => (document.querySelector('[data-picker-location]') as HTMLInputElement | null)?.value === d, dir);
+  // The listing of `dir` is on screen (not the one before it, nor one still loading).
+  await page.locator(`ul.entries[data-dir="${dir}"][aria-busy="false"]`).waitFor();
   if (entry) await page.click(`[data-entry="${entry}"]`);
   if (fileName !== undefined) await page.fill('[data-picker-filename]', fileName);
   await page.click('[data-picker-confirm]');
@@ -295,8 +319,73 @@ test('a folder in the filmstrip, sortable by blur score', { skip }, async () => 
   await shot(page, '07-filmstrip');
 });
 
+/** Batch settings this suite relies on, whatever an earlier test left in the (kept) form. */
+async function batchDefaults() {
+  await page.fill('input[name="suffix"]', '-deblurred');
+  await page.setChecked('input[name="recursive"]', false);
+}
+
+test('the folder picker chooses the folder it shows: a typed path without Enter; a path that is no folder disables Choose', { skip }, async () => {
+  await page.click('[data-module="batch"]');
+  await page.click('button[aria-label="Choose input folder"]');
+  await page.locator('ul.entries[aria-busy="false"][data-dir]').waitFor();
+  await page.fill('[data-picker-location]', dirs.batchIn);
+  await page.click('[data-picker-confirm]');
+  await page.locator('[data-picker]').waitFor({ state: 'detached' });
+  assert.equal(await page.inputValue('[data-folder="batch-input"]'), dirs.batchIn, 'the typed folder is chosen, not the one listed before');
+
+  await page.click('button[aria-label="Choose output folder"]');
+  await page.locator('ul.entries[aria-busy="false"][data-dir]').waitFor();
+  const missing = path.join(tmp, 'no-such-folder');
+  await page.fill('[data-picker-location]', missing);
+  await page.press('[data-picker-location]', 'Enter');
+  await page.locator('[data-picker] [role="alert"]').waitFor();
+  assert.equal(await page.isDisabled('[data-picker-confirm]'), true, 'nothing can be chosen while the path names no folder');
+  // Without Enter, a path that is no folder is not chosen either: the error shows and the modal stays.
+  await page.fill('[data-picker-location]', `${missing}-2`);
+  await page.click('[data-picker-confirm]');
+  await page.waitForFunction(() => (document.querySelector('[data-picker-confirm]') as HTMLElement | null)?.hasAttribute('disabled'));
+  assert.equal(await page.locator('[data-picker]').count(), 1);
+  await page.keyboard.press('Escape');
+  await page.locator('[data-picker]').waitFor({ state: 'detached' });
+  assert.equal(await page.inputValue('[data-folder="batch-output"]'), '', 'no output folder was chosen');
+});
+
+test('the picker draws its icons as SVG, never as emoji that need a font', { skip }, async () => {
+  await page.click('button[aria-label="Choose input folder"]');
+  await pick(dirs.photos);
+  await page.click('button[aria-label="Choose input folder"]');
+  await page.locator(`ul.entries[data-dir="${dirs.photos}"][aria-busy="false"]`).waitFor();
+  const entries = await page.$$eval('[data-entry]', (els) => els.map((e) => ({ text: (e as HTMLElement).textContent, icon: e.querySelector('svg[data-icon]')?.getAttribute('data-icon') })));
+  assert.ok(entries.length >= 3);
+  for (const e of entries) {
+    assert.ok(e.icon === 'folder' || e.icon === 'photo', `an SVG icon for ${e.text}`);
+    assert.doesNotMatch(e.text, /\p{Extended_Pictographic}/u, 'no emoji');
+  }
+  assert.equal(await page.locator('[data-picker] button[aria-label="Up one folder"] svg').count(), 1);
+  await page.keyboard.press('Escape');
+  await page.locator('[data-picker]').waitFor({ state: 'detached' });
+});
+
+test('batch refuses an output folder inside the input (subfolders included) without a suffix, with the CLI\'s line', { skip }, async () => {
+  const refusal = /the output folder is inside the input folder \(subfolders included\) and no name suffix is set: outputs could replace the originals/;
+  expectedErrors.push(refusal);
+  await page.click('button[aria-label="Choose input folder"]');
+  await pick(dirs.batchIn);
+  await page.click('button[aria-label="Choose output folder"]');
+  await pick(path.join(dirs.batchIn, 'results'));
+  await page.fill('input[name="suffix"]', '');
+  await page.setChecked('input[name="recursive"]', true);
+  await page.click('[data-action="batch-start"]');
+  await page.locator('.toast.error').filter({ hasText: refusal }).waitFor();
+  assert.deepEqual(await fs.readdir(path.join(dirs.batchIn, 'results')), [], 'nothing was written');
+  assert.equal(await page.locator('[data-batch-state]').count(), 0, 'no job started');
+  await batchDefaults();
+});
+
 test('batch: cancel, then resume skipping what is done', { skip }, async () => {
   await page.click('[data-module="batch"]');
+  await batchDefaults();
   await page.click('button[aria-label="Choose input folder"]');
   await pick(dirs.batchIn);
   await page.click('button[aria-label="Choose output folder"]');
@@ -319,18 +408,74 @@ test('batch: cancel, then resume skipping what is done', { skip }, async () => {
   await shot(page, '09-batch-done');
 });
 
+test('a batch outlives its panel: the top bar shows it on every view, its panel again on return; a second job waits; cancelled reads as cancelled', { skip }, async () => {
+  await page.click('[data-module="batch"]');
+  await batchDefaults();
+  await page.click('button[aria-label="Choose input folder"]');
+  await pick(dirs.batchLong);
+  await page.click('button[aria-label="Choose output folder"]');
+  await pick(dirs.longOut);
+  await page.click('[data-action="batch-start"]');
+  await page.locator('[data-status="done"]').first().waitFor();
+
+  const indicator = page.locator('[data-job-indicator="batch"]');
+  for (const view of ['edit', 'models', 'adapt']) {
+    await page.click(`[data-module="${view}"]`);
+    await indicator.waitFor();
+    assert.match(await indicator.innerText(), /Batch · \d+%/);
+    assert.equal(await indicator.locator('[data-action="job-cancel"]').count(), 1);
+  }
+  // The adaptation cannot start beside it, and says why.
+  await page.locator('[data-blocked-by="batch"]').waitFor();
+  assert.equal(await page.isDisabled('[data-action="adapt-start"]'), true);
+
+  await page.click('[data-module="batch"]');
+  await page.locator('[data-batch-state="running"]').waitFor();
+  assert.equal(await page.inputValue('[data-folder="batch-input"]'), dirs.batchLong, 'the form kept its folders');
+  assert.ok((await page.locator('[data-file]').count()) >= 1, 'the files done so far are listed again');
+  await page.locator('[data-action="batch-cancel"]').waitFor();
+
+  // Cancelled from another view: a toast says what was done and what was not.
+  await page.click('[data-module="edit"]');
+  await page.click('[data-action="job-cancel"]');
+  await indicator.waitFor({ state: 'detached' });
+  await page.locator('.toast').filter({ hasText: /^Batch cancelled: \d+ done, 0 skipped, 0 failed of 40; \d+ not processed/ }).waitFor();
+
+  await page.click('[data-module="batch"]');
+  await page.locator('[data-batch-state="cancelled"]').waitFor();
+  const outcome = await page.locator('[data-batch-outcome]').innerText();
+  const m = /^(\d+) done, 0 skipped, 0 failed of 40; (\d+) not processed$/.exec(outcome);
+  assert.ok(m, outcome);
+  assert.equal(Number(m[1]) + Number(m[2]), 40);
+  const written = (await fs.readdir(dirs.longOut)).filter((f) => f.endsWith('.jpg')).length;
+  assert.equal(written, Number(m[1]), 'the outcome counts the files written');
+  const pct = Number(/^(\d+)%/.exec(await page.locator('[data-batch-percent]').innerText())![1]);
+  assert.ok(pct < 100, `a cancelled batch does not read ${pct}%`);
+  assert.equal(Number(await page.locator('[aria-label="Batch progress"]').getAttribute('aria-valuenow')), pct);
+  assert.equal(await page.locator('[data-file][data-status="running"]').count(), 0, 'no file still reads "running"');
+  await shot(page, '09b-batch-cancelled-elsewhere');
+});
+
 test('adapt: start, live loss curves, cancel', { skip }, async () => {
   await page.click('[data-module="adapt"]');
   await page.click('button[aria-label="Choose blurry photos"]');
   await pick(dirs.blurry);
   await page.fill('input[name="model-name"]', 'E2E camera');
   await page.locator('input[name="minutes"]').fill('1');
+  // The form is kept while the user looks elsewhere.
+  await page.click('[data-module="models"]');
+  await page.click('[data-module="adapt"]');
+  assert.equal(await page.inputValue('input[name="model-name"]'), 'E2E camera');
+  assert.equal(await page.inputValue('[data-folder="adapt-blurry"]'), dirs.blurry);
   await page.click('[data-action="adapt-start"]');
   await page.waitForSelector('[data-action="adapt-cancel"]', { timeout: 30_000 });
   await page.waitForSelector('polyline[data-loss]', { timeout: 240_000 });
   await shot(page, '10-adapt-running');
   await page.click('[data-action="adapt-cancel"]');
   await page.waitForSelector('[data-adapt-state="cancelled"]', { timeout: 120_000 });
+  // Cancelled reads as cancelled: where it stopped and what was kept, not a full bar.
+  assert.ok(Number(await page.locator('[aria-label="Adaptation progress"]').getAttribute('aria-valuenow')) < 100, 'the bar is not full');
+  assert.match(await page.locator('.live').innerText(), /cancelled at iteration \d+; the checkpoint is kept/);
   await shot(page, '11-adapt-cancelled');
 });
 
@@ -347,7 +492,7 @@ test('the other panels render, and nothing broke the CSP', { skip }, async () =>
   const csp = await page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? []);
   assert.deepEqual(csp, [], 'no Content-Security-Policy violations');
   const shown = await page.evaluate(() => (window as { __errors: string[] }).__errors);
-  const unexpected = shown.filter((t) => !/^Adapt: .*not (yet )?(implemented|available)/.test(t));
+  const unexpected = shown.filter((t) => !expectedErrors.some((re) => re.test(t)));
   assert.deepEqual(unexpected, [], 'the editor showed no error messages');
   assert.deepEqual(watch.errors.filter((e) => !/Failed to load resource/.test(e)), [], 'no page errors');
 });
