@@ -5,7 +5,7 @@ import { deblurPhotoFile } from '../engine/jobs/deblur-photo.ts';
 import { OUTPUT_SUFFIX } from '../engine/jobs/output-format.ts';
 import { closeSessions } from '../engine/infer/session.ts';
 import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
-import { bitDepthOption, errorLine, formatOption, modelsForCommand, numberOption } from './options.ts';
+import { bitDepthOption, errorLine, formatOption, numberOption, pipelineForCommand, pipelineId } from './options.ts';
 import { ProgressBar } from './progress-bar.ts';
 import type { Command } from './command.ts';
 
@@ -33,7 +33,7 @@ export const batch: Command = {
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one input folder');
     if (!values.out) throw new UsageError('--out DIR is required');
-    const models = await modelsForCommand(values.model);
+    const pipeline = await pipelineForCommand(values.model);
     const strength = numberOption('strength', values.strength, 1, 0, 2);
     const bitDepth = bitDepthOption(values['bit-depth']);
     const settings: BatchSettings = {
@@ -44,7 +44,7 @@ export const batch: Command = {
       quality: numberOption('quality', values.quality, 92, 1, 100),
       suffix: values.suffix!,
       skipExisting: values['skip-existing']!,
-      processing: { model: models.deblurId, strength, protectSharp: values['protect-sharp'], bitDepth },
+      processing: { model: pipelineId(pipeline), strength, protectSharp: values['protect-sharp'], bitDepth },
     };
     const controller = new AbortController();
     const onSigint = () => {
@@ -57,7 +57,7 @@ export const batch: Command = {
       const summary = await runBatch(
         settings,
         (input, output, ctx) =>
-          deblurPhotoFile(models, input, output, {
+          deblurPhotoFile(pipeline, input, output, {
             strength,
             protectSharp: values['protect-sharp']!,
             format: settings.format,

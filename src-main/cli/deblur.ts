@@ -5,7 +5,7 @@ import { formatForSource, OUTPUT_SUFFIX, outputExtension } from '../engine/jobs/
 import { closeSessions } from '../engine/infer/session.ts';
 import { prepareOutputFolder } from '../engine/fs/folders.ts';
 import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
-import { bitDepthOption, failureLine, formatOption, modelsForCommand, numberOption } from './options.ts';
+import { bitDepthOption, failureLine, formatOption, pipelineForCommand, numberOption } from './options.ts';
 import { ProgressBar } from './progress-bar.ts';
 import type { Command } from './command.ts';
 
@@ -40,7 +40,7 @@ export const deblur: Command = {
     await prepareOutputFolder(outDir).catch((err: Error) => {
       throw new CannotRunError(err.message);
     });
-    const models = await modelsForCommand(values.model);
+    const pipeline = await pipelineForCommand(values.model);
 
     const bar = new ProgressBar();
     let failed = 0;
@@ -50,7 +50,7 @@ export const deblur: Command = {
         const output = path.join(outDir, `${path.parse(file).name}${values.suffix}${outputExtension(fmt)}`);
         const started = performance.now();
         try {
-          await deblurPhotoFile(models, path.resolve(file), output, {
+          await deblurPhotoFile(pipeline, path.resolve(file), output, {
             strength,
             protectSharp: values['protect-sharp']!,
             format: fmt,

@@ -10,7 +10,8 @@ import type { FftCache } from './fft2d.ts';
 import { estimateKernel } from './estimate-kernel.ts';
 import { cleanKernel, kernelRadius, kernelSimilarity, oddSize, resizeKernel, trimKernel, type Kernel } from './kernel.ts';
 import { clippedMask, gaussianBlur, noiseSigma, resizePlane, type Plane } from './plane.ts';
-import { blurPresent, kernelPlausible, structure } from './region-guard.ts';
+import { blurPresent, kernelPlausible, ringing, structure } from './region-guard.ts';
+import { dataWeight } from './data-weight.ts';
 
 export interface RegionKernel {
   /** The region in full-resolution px (half-open). */
@@ -52,12 +53,16 @@ const WORKING_NOISE = 0.004;
 const REGION_SIDE = 256;
 const CLIP_LEVEL = 0.97;
 
-/** Luma of the raster in sRGB values (0…1). */
-export function lumaPlane(r: Raster): Plane {
+/** Luma of the raster in sRGB values (0…1), or its brightest or darkest channel. */
+export function lumaPlane(r: Raster, of: 'luma' | 'max' | 'min' = 'luma'): Plane {
   const n = r.width * r.height;
   const data = new Float32Array(n);
   const s = 1 / maxValue(r.depth);
-  for (let i = 0; i < n; i++) data[i] = (0.2126 * r.rgb[3 * i] + 0.7152 * r.rgb[3 * i + 1] + 0.0722 * r.rgb[3 * i + 2]) * s;
+  const px = r.rgb;
+  for (let i = 0; i < n; i++) {
+    const [a, b, c] = [px[3 * i], px[3 * i + 1], px[3 * i + 2]];
+    data[i] = (of === 'luma' ? 0.2126 * a + 0.7152 * b + 0.0722 * c : of === 'max' ? Math.max(a, b, c) : Math.min(a, b, c)) * s;
+  }
   return { width: r.width, height: r.height, data };
 }
 
@@ -136,9 +141,18 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
     }
   }
 
+  const atWork = (p: Plane) => (downscale > 1 ? resizePlane(p, ww, wh) : p);
+  const extremes = { max: atWork(lumaPlane(raster, 'max')), min: atWork(lumaPlane(raster, 'min')) };
   const regions: RegionKernel[] = work_.map((w) => {
     const kFull = toFullResolution(w.kernel, downscale);
     const verdicts = [blurPresent(kFull), kernelPlausible(w.kernel), { factor: Math.max(w.structure, w.own ? 0 : 0.5), reason: w.reason }];
+    if (verdicts.every((v) => v.factor > 0)) {
+      const [x0, y0, x1, y1] = w.bounds;
+      // A colour channel can ring where the luminance does not (a light clipped in one channel): the trial runs on
+      // the luminance and on the brightest and darkest channel.
+      const trials = [resized, extremes.max, extremes.min].map((p) => ringing(ffts, crop(p, x0, y0, x1, y1), w.kernel, dataWeight(workNoise)));
+      verdicts.push(trials.reduce((a, b) => (b.factor < a.factor ? b : a)));
+    }
     const confidence = verdicts.reduce((a, v) => a * v.factor, 1);
     const reason = verdicts.find((v) => v.factor < 1 && v.reason)?.reason ?? null;
     const [x0, y0, x1, y1] = w.bounds;

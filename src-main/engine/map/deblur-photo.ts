@@ -13,7 +13,7 @@ import { DeconvPool } from './deconv-pool.ts';
 import type { DeconvParams } from './deconvolve.ts';
 import { centreKernel, normalise, padKernel, type Kernel } from './kernel.ts';
 import { bracket } from './kernel-motion.ts';
-import { noiseSigma } from './plane.ts';
+import { dataWeight } from './data-weight.ts';
 
 export interface MapDeblurOptions {
   signal?: AbortSignal;
@@ -32,15 +32,9 @@ export interface MapDeblurResult extends DeblurResult {
 }
 
 const CLIP_LEVEL = 0.98;
-/** Finest-scale energy growth the guard accepts from a deconvolution (sharpened edges raise it somewhat). */
-const AMPLIFICATION_OK = 2.5;
 /** Cross-fade width between neighbouring tiles, px. */
 const FEATHER = 32;
 
-/** The data-term weight for a noise level: the noisier the photo, the more the prior must smooth. */
-export function dataWeight(noise: number): number {
-  return Math.min(2000, Math.max(40, 0.1 / Math.max(noise, 1e-4) ** 2));
-}
 
 /** The kernel at a point: region kernels blended bilinearly between region centres. */
 export function kernelAt(e: BlurEstimate, x: number, y: number): { kernel: Kernel; confidence: number } {
@@ -109,7 +103,7 @@ export async function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {
   const xs = cuts(W, core);
   const ys = cuts(H, core);
   const maxK = Math.max(...estimate.regions.map((r) => r.kernel.size));
-  const margin = Math.max(48, 2 * maxK) + FEATHER / 2;
+  const margin = Math.max(64, 3 * maxK) + FEATHER / 2;
   const params: DeconvParams = { lambda: dataWeight(estimate.noise), clipLevel: CLIP_LEVEL };
   const pool = new DeconvPool(opts.threads ?? 0);
   const tilesTotal = (xs.length - 1) * (ys.length - 1);
@@ -153,13 +147,12 @@ export async function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {
           const planes = readPlanes(raster, tx0, ty0, tw, th);
           const input = planes.map((p) => p.slice());
           const out = confidence > 0 ? await pool.run({ planes, width: tw, height: th, kernel, params }) : input;
-          const trust = confidence > 0 ? amplificationGuard(input, out, tw, th, margin) : 0;
           for (let y = oy0; y < oy1; y++) {
             const wy = fade(y, ys[by], ys[by + 1], H);
             for (let x = ox0; x < ox1; x++) {
               const wgt = wy * fade(x, x0, x1, W);
               if (wgt === 0) continue;
-              const conf = trust * confidenceAt(estimate, x, y);
+              const conf = confidenceAt(estimate, x, y);
               const t = (y - ty0) * tw + (x - tx0);
               const a = ((y - accY0) * W + x) * 3;
               for (let c = 0; c < 3; c++) acc[a + c] += wgt * (input[c][t] + conf * (out[c][t] - input[c][t]));
@@ -209,27 +202,6 @@ function kernelAtConfidence(e: BlurEstimate, x: number, y: number): number {
   const [r0, r1, fy] = bracket(cy, y);
   const at = (r: number, c: number) => e.regions[r * e.cols + c].confidence;
   return (1 - fy) * ((1 - fx) * at(r0, c0) + fx * at(r0, c1)) + fy * ((1 - fx) * at(r1, c0) + fx * at(r1, c1));
-}
-
-/**
- * The guard after the fact: deconvolution that multiplied the finest-scale energy (noise, ringing) far beyond
- * what the photo had is not trusted; 1 when it stayed within AMPLIFICATION_OK times, falling to 0 at twice that.
- */
-function amplificationGuard(input: Float32Array[], out: Float32Array[], w: number, h: number, margin: number): number {
-  const luma = (p: Float32Array[]) => {
-    const cw = w - 2 * margin;
-    const ch = h - 2 * margin;
-    const d = new Float32Array(cw * ch);
-    for (let y = 0; y < ch; y++) for (let x = 0; x < cw; x++) {
-      const i = (y + margin) * w + x + margin;
-      d[y * cw + x] = 0.2126 * p[0][i] + 0.7152 * p[1][i] + 0.0722 * p[2][i];
-    }
-    return { width: cw, height: ch, data: d };
-  };
-  const before = Math.max(noiseSigma(luma(input)), 0.002);
-  const after = noiseSigma(luma(out));
-  const ratio = after / before;
-  return Math.max(0, Math.min(1, 2 - ratio / AMPLIFICATION_OK));
 }
 
 /** Three float planes of a window of the raster, edges replicated outside it. */

@@ -9,6 +9,7 @@
 import { fftSize, type FftCache, type RealFft2d } from './fft2d.ts';
 import { HyperLaplacianShrink } from './hyper-laplacian.ts';
 import type { Kernel } from './kernel.ts';
+import { clippedMask, gaussianBlur } from './plane.ts';
 
 export interface DeconvParams {
   /** Weight of the data term (λ/2·‖k⊛x − y‖²); larger trusts the data more (less noise means larger λ). */
@@ -24,6 +25,20 @@ function shrinker(alpha: number): HyperLaplacianShrink {
   let s = shrinkers.get(alpha);
   if (!s) shrinkers.set(alpha, (s = new HyperLaplacianShrink(alpha)));
   return s;
+}
+
+/**
+ * Around clipped lights the data no longer says how bright the scene was, and what the lower bound leaves open
+ * still rings a little: within the kernel's reach of a clipped pixel the blurry plane is kept, faded in smoothly.
+ */
+function keepAroundLights(res: Float32Array, observed: Float32Array, w: number, h: number, k: Kernel, clipLevel: number): void {
+  const reach = Math.ceil(1.5 * k.size);
+  const mask = clippedMask({ width: w, height: h, data: observed }, clipLevel, reach);
+  const soft = gaussianBlur({ width: w, height: h, data: Float32Array.from(mask) }, Math.max(1, reach / 3)).data;
+  for (let i = 0; i < res.length; i++) {
+    const m = Math.min(1, 2 * soft[i]);
+    res[i] += m * (observed[i] - res[i]);
+  }
 }
 
 /** Plane (w×h) → padded W×H with a smooth periodic continuation across the added rows and columns. */
@@ -187,6 +202,7 @@ export function deconvolvePlanes(ffts: FftCache, planes: Float32Array[], w: numb
     }
     const res = new Float32Array(w * h);
     for (let r = 0; r < h; r++) res.set(x.subarray(r * W, r * W + w), r * w);
+    if (clipped) keepAroundLights(res, plane, w, h, k, p.clipLevel);
     out.push(res);
   }
   return out;

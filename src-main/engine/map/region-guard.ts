@@ -3,20 +3,28 @@
  * a factor in [0, 1] and a reason a person can read; the region's confidence is their product.
  */
 import { kernelRadius, type Kernel } from './kernel.ts';
+import { kernelMotion } from './kernel-motion.ts';
 import type { Plane } from './plane.ts';
+import { deconvolvePlanes } from './deconvolve.ts';
+import type { FftCache } from './fft2d.ts';
 
 export interface Verdict {
   factor: number;
   reason: string | null;
 }
 
-/** A kernel of at most `sharpRadius` px leaves nothing to undo: the region is already sharp. */
-export function blurPresent(kFullRes: Kernel, sharpRadius = 1): Verdict {
-  const r = kernelRadius(kFullRes);
-  if (r <= sharpRadius) return { factor: 0, reason: 'sharp' };
-  if (r <= sharpRadius + 1) return { factor: 0.5, reason: null };
+/**
+ * A kernel whose mass stays within about a pixel of its centre leaves nothing to undo: the region is already sharp.
+ * Measured by the half-extent of the kernel's spread (its outermost specks are estimation noise).
+ */
+export function blurPresent(kFullRes: Kernel): Verdict {
+  const h = kernelMotion(kFullRes).halfExtent;
+  if (h <= SHARP_HALF_EXTENT) return { factor: 0, reason: 'sharp' };
+  if (h <= 2 * SHARP_HALF_EXTENT) return { factor: (h - SHARP_HALF_EXTENT) / SHARP_HALF_EXTENT, reason: null };
   return { factor: 1, reason: null };
 }
+
+const SHARP_HALF_EXTENT = 2;
 
 /**
  * Motion kernels are thin paths: their effective area (1/Σk²) grows with their length, not its square. A diffuse
@@ -64,3 +72,38 @@ export function structure(p: Plane, x0: number, y0: number, x1: number, y1: numb
   if (ratio < 0.05) return { factor: 0, reason: 'edges in one direction only' };
   return { factor: Math.min(1, ratio / 0.15), reason: null };
 }
+
+/** Mean excursion outside [0, 1] a believable deconvolution may have (sharpened edges overshoot a little). */
+const RINGING_OK = 0.004;
+
+/**
+ * The guard's trial run: the region's luminance deconvolved at working resolution with its kernel. A believable
+ * result stays within the photo's range, while a wrong kernel rings far beyond black and white: 1 when the mean
+ * excursion outside [0, 1] (where the photo is not clipped) is below RINGING_OK, 0 from three times that.
+ */
+export function ringing(ffts: FftCache, region: Plane, k: Kernel, lambda: number): Verdict {
+  const [out] = deconvolvePlanes(ffts, [region.data], region.width, region.height, k, { lambda, clipLevel: CLIP });
+  const m = Math.min(kernelRadius(k) + 1, Math.floor(Math.min(region.width, region.height) / 4));
+  const factor = excursionTrust(region.data, out, region.width, region.height, m);
+  return { factor, reason: factor < 0.5 ? 'deconvolution would ring' : null };
+}
+
+/** 1 when the mean excursion of `out` outside [0, 1] (inside the margin, where `input` is not clipped) is small. */
+export function excursionTrust(input: Float32Array, out: Float32Array, w: number, h: number, margin: number): number {
+  let excursion = 0;
+  let n = 0;
+  for (let y = margin; y < h - margin; y++) {
+    for (let x = margin; x < w - margin; x++) {
+      const i = y * w + x;
+      const v = input[i];
+      if (v >= CLIP || v <= 1 - CLIP) continue;
+      const o = out[i];
+      excursion += o > 1 ? o - 1 : o < 0 ? -o : 0;
+      n++;
+    }
+  }
+  const mean = n ? excursion / n : 0;
+  return Math.max(0, Math.min(1, 2 - mean / RINGING_OK));
+}
+
+const CLIP = 0.98;
