@@ -39,13 +39,22 @@ test('info reports versions, execution providers and the training backend', asyn
   assert.deepEqual(info.models.map((m: { id: string }) => m.id).sort(), ['fast', 'motion']);
 });
 
-test('deblur with no model installed says so, exits 3 and writes nothing', async () => {
+test('deblur needs no network: with no model installed the MAP core deblurs', async () => {
   const empty = await tempDir('neurmap-nomodels-');
   const out = path.join(work, 'out-nomodel');
   const photo = await writeTestPhoto(path.join(work, 'in', 'a.jpg'));
   const r = await runCli(['deblur', photo, '--out', out], { ...env, NEURMAP_MODELS_DIR: empty });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await fs.readdir(out)).length, 1);
+});
+
+test('deblur with a network asked for by name that is not installed says so, exits 3 and writes nothing', async () => {
+  const empty = await tempDir('neurmap-nomodels-');
+  const out = path.join(work, 'out-nomodel-named');
+  const photo = await writeTestPhoto(path.join(work, 'in', 'a.jpg'));
+  const r = await runCli(['deblur', photo, '--out', out, '--model', 'fast'], { ...env, NEURMAP_MODELS_DIR: empty });
   assert.equal(r.code, 3);
-  assert.match(r.stderr, /no deblur model is installed/);
+  assert.match(r.stderr, /no deblur model "fast"/);
   assert.deepEqual(await fs.readdir(out).catch(() => []), []);
 });
 
