@@ -1,16 +1,16 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeImage } from '../engine/image/index.ts';
-import { estimateMotion } from '../engine/infer/motion.ts';
-import { closeSessions, openSession } from '../engine/infer/session.ts';
 import { scanPhotoFolder } from '../engine/jobs/scan-folder.ts';
+import { motionFromEstimate } from '../engine/map/kernel-motion.ts';
+import { estimatePhotoBlur } from '../engine/map/photo-blur.ts';
 import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
-import { failureLine, modelsForCommand } from './options.ts';
+import { failureLine } from './options.ts';
 import { ProgressBar } from './progress-bar.ts';
 import type { Command } from './command.ts';
 
 export const triage: Command = {
-  summary: 'sort a folder of photos from sharpest to blurriest by the motion network’s blur score',
+  summary: 'sort a folder of photos from sharpest to blurriest by the blur score of the MAP core’s estimate',
   usage: '<dir> [--recursive] [--json]',
   async run(args) {
     const { values, positionals } = parseArgs({
@@ -23,9 +23,6 @@ export const triage: Command = {
     const files = await scanPhotoFolder(dir, { recursive: values.recursive! }).catch((err: NodeJS.ErrnoException) => {
       throw new CannotRunError(`${dir}: ${err.code === 'ENOENT' ? 'no such folder' : err.code === 'ENOTDIR' ? 'not a folder' : err.message}`);
     });
-    const models = await modelsForCommand();
-    if (!models.motion) throw new CannotRunError('no motion model is installed (expected motion.onnx)');
-    const session = await openSession(models.motion, { role: 'motion' });
     const bar = new ProgressBar();
     const scored: Array<{ file: string; blurScore: number; width: number; height: number }> = [];
     let failed = 0;
@@ -34,7 +31,7 @@ export const triage: Command = {
         bar.update(i / files.length, rel);
         try {
           const photo = await decodeImage(path.join(dir, rel));
-          const { blurScore } = await estimateMotion(session, photo.raster);
+          const { blurScore } = motionFromEstimate(await estimatePhotoBlur(photo.raster));
           scored.push({ file: rel, blurScore, width: photo.raster.width, height: photo.raster.height });
         } catch (err) {
           failed++;
@@ -43,7 +40,6 @@ export const triage: Command = {
       }
     } finally {
       bar.done();
-      await closeSessions();
     }
     scored.sort((a, b) => a.blurScore - b.blurScore || a.file.localeCompare(b.file));
     if (values.json) process.stdout.write(JSON.stringify({ folder: dir, photos: scored }, null, 1) + '\n');
