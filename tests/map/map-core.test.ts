@@ -98,8 +98,7 @@ test('a sharp photo comes back unchanged', async () => {
   assert.ok(worst <= 1 / 255, `largest change ${(worst * 255).toFixed(2)}/255`);
 });
 
-// Known gap (README, "MAP core"): the guard's ringing trial still lowers confidence on some clean blurs.
-test('a blurred photo is deblurred, and the motion view reads the blur it found', { todo: 'guard too cautious on clean synthetic blur' }, async () => {
+test('a blurred photo is deblurred, and the motion view reads the blur it found', async () => {
   const [w, h] = [320, 256];
   const sharpPlane = await greyCrop(w, h);
   const k = shakeKernel();
