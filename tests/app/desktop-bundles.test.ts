@@ -23,6 +23,7 @@ before(async () => {
   tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'neurmap-bundles-'));
   await viteBuild('host');
   await viteBuild('trainer-worker');
+  await viteBuild('deconv-worker');
 });
 
 after(async () => {
@@ -50,9 +51,14 @@ test('the engine host bundle serves the real Studio under plain Node', async () 
   }
 });
 
-test('the trainer worker is its own file beside the host bundle (where the engine looks for it)', () => {
-  const worker = path.join(distMain, 'parallel-worker.js');
-  assert.ok(fs.existsSync(worker));
-  const src = fs.readFileSync(worker, 'utf8');
-  assert.doesNotMatch(src, /from ['"]\.\.?\//, 'the worker bundle stands alone (no relative imports)');
-});
+for (const [what, file] of [
+  ['trainer', 'parallel-worker.js'],
+  ['MAP core deconvolution', 'deconv-worker.js'],
+] as const) {
+  test(`the ${what} worker is its own file beside the host bundle (where the engine looks for it)`, () => {
+    const worker = path.join(distMain, file);
+    assert.ok(fs.existsSync(worker));
+    const src = fs.readFileSync(worker, 'utf8');
+    assert.doesNotMatch(src, /from ['"]\.\.?\//, 'the worker bundle stands alone (no relative imports)');
+  });
+}
