@@ -252,7 +252,7 @@ test('strength 0–200% re-blends at once without the network', { skip }, async 
   assert.match(await page.locator('output[for="strength"]').innerText(), /100%/);
 });
 
-test('the motion view: quiver arrows in image pixels, heat map with its scale, blur score', { skip }, async () => {
+test('the motion view: quiver arrows in image pixels, heat map with its scale, blur score, the blur trace', { skip }, async () => {
   await page.click('[data-action="motion"]');
   const svg = page.locator('svg[data-layer="quiver"]');
   await svg.waitFor();
@@ -261,6 +261,9 @@ test('the motion view: quiver arrows in image pixels, heat map with its scale, b
   assert.ok(lines > 0, 'arrows are drawn');
   const score = await page.locator('[data-blur-score]').innerText();
   assert.match(score, /^\d+(\.\d+)? px$/);
+  // a.jpg is shaken by a 7 px horizontal streak: half-extent 3.5 px
+  assert.ok(Math.abs(parseFloat(score) - 3.5) < 1.5, `blur score ${score}`);
+  await page.waitForFunction(() => (document.querySelector('img[data-blur-trace]') as HTMLImageElement)?.naturalWidth > 0);
   await page.keyboard.press('2');
   await shot(page, '05-motion-quiver');
   await page.keyboard.press('0');
