@@ -49,9 +49,12 @@ export interface EstimateOptions {
 const WORKING_SIDE = 1024;
 /** Noise the estimator copes with; noisier photos are estimated further downscaled. */
 const WORKING_NOISE = 0.004;
+/** Side of the window the photo's kernel is estimated on, at working resolution. */
+const GLOBAL_SIDE = 512;
 /** Smallest region side at working resolution. */
 const REGION_SIDE = 256;
 const CLIP_LEVEL = 0.97;
+const MIN_CONFIDENCE = 0.1;
 
 /** Luma of the raster in sRGB values (0…1), or its brightest or darkest channel. */
 export function lumaPlane(r: Raster, of: 'luma' | 'max' | 'min' = 'luma'): Plane {
@@ -101,7 +104,10 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
   const maxSize = oddSize(Math.min(65, Math.max(9, 0.15 * Math.min(ww, wh))));
   const clipped = clippedMask(work, CLIP_LEVEL, 2);
 
-  const global = (await estimateKernel(ffts, work, { maxSize, noise: workNoise, clipped, signal: opts.signal })).kernel;
+  // The photo's kernel comes from its most informative window (the estimate costs grow with the area).
+  const [gx0, gy0, gx1, gy1] = richestWindow(work, GLOBAL_SIDE);
+  const globalMask = crop({ width: ww, height: wh, data: Float32Array.from(clipped) }, gx0, gy0, gx1, gy1).data;
+  const global = (await estimateKernel(ffts, crop(work, gx0, gy0, gx1, gy1), { maxSize, noise: workNoise, clipped: Uint8Array.from(globalMask), signal: opts.signal })).kernel;
   const cols = Math.max(1, Math.min(4, Math.floor(ww / REGION_SIDE)));
   const rows = Math.max(1, Math.min(4, Math.floor(wh / REGION_SIDE)));
   const xs = spans(ww, cols);
@@ -153,7 +159,9 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
       const trials = [resized, extremes.max, extremes.min].map((p) => ringing(ffts, crop(p, x0, y0, x1, y1), w.kernel, dataWeight(workNoise)));
       verdicts.push(trials.reduce((a, b) => (b.factor < a.factor ? b : a)));
     }
-    const confidence = verdicts.reduce((a, v) => a * v.factor, 1);
+    const product = verdicts.reduce((a, v) => a * v.factor, 1);
+    // A sliver of a doubtful deconvolution only adds noise: below this the region is left exactly as shot.
+    const confidence = product < MIN_CONFIDENCE ? 0 : product;
     const reason = verdicts.find((v) => v.factor < 1 && v.reason)?.reason ?? null;
     const [x0, y0, x1, y1] = w.bounds;
     return {
@@ -167,6 +175,52 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
     };
   });
   return { width: raster.width, height: raster.height, cols, rows, regions, noise, downscale };
+}
+
+/**
+ * The side×side window (on a coarse grid of positions) with the most strong edges in its weakest direction:
+ * where the kernel is best pinned down. The whole plane when it is no larger.
+ */
+function richestWindow(p: Plane, side: number): [number, number, number, number] {
+  const { width: w, height: h, data } = p;
+  if (w <= side && h <= side) return [0, 0, w, h];
+  const sw = Math.min(side, w);
+  const sh = Math.min(side, h);
+  const cell = 32;
+  const cw = Math.ceil(w / cell);
+  const ch = Math.ceil(h / cell);
+  // per cell: energy of strong gradients along x and along y
+  const ex = new Float64Array(cw * ch);
+  const ey = new Float64Array(cw * ch);
+  for (let y = 0; y + 1 < h; y++) {
+    for (let x = 0; x + 1 < w; x++) {
+      const gx = data[y * w + x + 1] - data[y * w + x];
+      const gy = data[(y + 1) * w + x] - data[y * w + x];
+      const c = Math.floor(y / cell) * cw + Math.floor(x / cell);
+      if (gx * gx > 4e-4) ex[c] += gx * gx;
+      if (gy * gy > 4e-4) ey[c] += gy * gy;
+    }
+  }
+  let best: [number, number, number, number] = [0, 0, sw, sh];
+  let bestScore = -1;
+  for (let y0 = 0; y0 + sh <= h; y0 += cell) {
+    for (let x0 = 0; x0 + sw <= w; x0 += cell) {
+      let sx = 0;
+      let sy = 0;
+      for (let cy = Math.floor(y0 / cell); cy < Math.ceil((y0 + sh) / cell); cy++) {
+        for (let cx = Math.floor(x0 / cell); cx < Math.ceil((x0 + sw) / cell); cx++) {
+          sx += ex[cy * cw + cx];
+          sy += ey[cy * cw + cx];
+        }
+      }
+      const score = Math.min(sx, sy);
+      if (score > bestScore) {
+        bestScore = score;
+        best = [x0, y0, x0 + sw, y0 + sh];
+      }
+    }
+  }
+  return best;
 }
 
 function toFullResolution(k: Kernel, downscale: number): Kernel {

@@ -99,12 +99,13 @@ export async function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {
     return result(raster, data, estimate, started, 0, 0, 0);
   }
 
-  const core = opts.tileSize ?? 512;
+  const core = opts.tileSize ?? 1024;
   const xs = cuts(W, core);
   const ys = cuts(H, core);
   const maxK = Math.max(...estimate.regions.map((r) => r.kernel.size));
   const margin = Math.max(64, 3 * maxK) + FEATHER / 2;
-  const params: DeconvParams = { lambda: dataWeight(estimate.noise), clipLevel: CLIP_LEVEL };
+  // Luminance gets the hyper-Laplacian loop, the two colour differences one quadratic solve each.
+  const params: DeconvParams = { lambda: dataWeight(estimate.noise), clipLevel: CLIP_LEVEL, quadraticPlanes: 2 };
   const pool = new DeconvPool(opts.threads ?? 0);
   const tilesTotal = (xs.length - 1) * (ys.length - 1);
   let tilesDone = 0;
@@ -144,15 +145,16 @@ export async function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {
           const ty0 = oy0 - margin;
           const tw = ox1 - ox0 + 2 * margin;
           const th = oy1 - oy0 + 2 * margin;
-          const planes = readPlanes(raster, tx0, ty0, tw, th);
-          const input = planes.map((p) => p.slice());
-          const out = confidence > 0 ? await pool.run({ planes, width: tw, height: th, kernel, params }) : input;
+          const input = readPlanes(raster, tx0, ty0, tw, th);
+          const out = confidence > 0 ? fromLumaChroma(await pool.run({ planes: toLumaChroma(input), width: tw, height: th, kernel, params })) : input;
+          const confs = confidenceWindow(estimate, ox0, oy0, ox1, oy1);
+          const fadeX = Array.from({ length: ox1 - ox0 }, (_, i) => fade(ox0 + i, x0, x1, W));
           for (let y = oy0; y < oy1; y++) {
             const wy = fade(y, ys[by], ys[by + 1], H);
             for (let x = ox0; x < ox1; x++) {
-              const wgt = wy * fade(x, x0, x1, W);
+              const wgt = wy * fadeX[x - ox0];
               if (wgt === 0) continue;
-              const conf = confidenceAt(estimate, x, y);
+              const conf = confs[(y - oy0) * (ox1 - ox0) + (x - ox0)];
               const t = (y - ty0) * tw + (x - tx0);
               const a = ((y - accY0) * W + x) * 3;
               for (let c = 0; c < 3; c++) acc[a + c] += wgt * (input[c][t] + conf * (out[c][t] - input[c][t]));
@@ -189,29 +191,68 @@ function result(raster: Raster, data: Uint16Array, estimate: BlurEstimate, start
   };
 }
 
-/** The guard's confidence at a pixel: region confidences interpolated between region centres. */
-function confidenceAt(e: BlurEstimate, x: number, y: number): number {
-  if (e.regions.length === 1) return e.regions[0].confidence;
-  return kernelAtConfidence(e, x, y);
-}
-
-function kernelAtConfidence(e: BlurEstimate, x: number, y: number): number {
+/**
+ * The guard's confidence over a window: region confidences interpolated bilinearly between region centres
+ * (brackets computed once per column and row, not per pixel).
+ */
+function confidenceWindow(e: BlurEstimate, x0: number, y0: number, x1: number, y1: number): Float32Array {
   const cx = e.regions.slice(0, e.cols).map((r) => (r.x0 + r.x1) / 2);
   const cy = Array.from({ length: e.rows }, (_, i) => (e.regions[i * e.cols].y0 + e.regions[i * e.cols].y1) / 2);
-  const [c0, c1, fx] = bracket(cx, x);
-  const [r0, r1, fy] = bracket(cy, y);
+  const xs = Array.from({ length: x1 - x0 }, (_, i) => bracket(cx, x0 + i));
   const at = (r: number, c: number) => e.regions[r * e.cols + c].confidence;
-  return (1 - fy) * ((1 - fx) * at(r0, c0) + fx * at(r0, c1)) + fy * ((1 - fx) * at(r1, c0) + fx * at(r1, c1));
+  const out = new Float32Array((x1 - x0) * (y1 - y0));
+  for (let y = y0; y < y1; y++) {
+    const [r0, r1, fy] = bracket(cy, y);
+    for (let i = 0; i < xs.length; i++) {
+      const [c0, c1, fx] = xs[i];
+      out[(y - y0) * xs.length + i] = (1 - fy) * ((1 - fx) * at(r0, c0) + fx * at(r0, c1)) + fy * ((1 - fx) * at(r1, c0) + fx * at(r1, c1));
+    }
+  }
+  return out;
 }
 
-/** Three float planes of a window of the raster, edges replicated outside it. */
+/** RGB planes → luma and two colour differences (BT.601 in sRGB values), new arrays. */
+function toLumaChroma([r, g, b]: Float32Array[]): Float32Array[] {
+  const y = new Float32Array(r.length);
+  const cb = new Float32Array(r.length);
+  const cr = new Float32Array(r.length);
+  for (let i = 0; i < r.length; i++) {
+    const l = 0.299 * r[i] + 0.587 * g[i] + 0.114 * b[i];
+    y[i] = l;
+    cb[i] = b[i] - l;
+    cr[i] = r[i] - l;
+  }
+  return [y, cb, cr];
+}
+
+function fromLumaChroma([y, cb, cr]: Float32Array[]): Float32Array[] {
+  const r = new Float32Array(y.length);
+  const g = new Float32Array(y.length);
+  const b = new Float32Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    r[i] = y[i] + cr[i];
+    b[i] = y[i] + cb[i];
+    g[i] = (y[i] - 0.299 * r[i] - 0.114 * b[i]) / 0.587;
+  }
+  return [r, g, b];
+}
+
+/** A coordinate reflected into [0, n) (repeatedly for windows wider than the image). */
+function mirror(v: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * (n - 1);
+  const m = ((v % period) + period) % period;
+  return m < n ? m : period - m;
+}
+
+/** Three float planes of a window of the raster, mirrored outside it (no false edge at the border to ring on). */
 function readPlanes(r: Raster, x0: number, y0: number, w: number, h: number): Float32Array[] {
   const planes = [new Float32Array(w * h), new Float32Array(w * h), new Float32Array(w * h)];
   const s = 1 / maxValue(r.depth);
   for (let y = 0; y < h; y++) {
-    const sy = Math.min(r.height - 1, Math.max(0, y0 + y));
+    const sy = mirror(y0 + y, r.height);
     for (let x = 0; x < w; x++) {
-      const sx = Math.min(r.width - 1, Math.max(0, x0 + x));
+      const sx = mirror(x0 + x, r.width);
       const i = (sy * r.width + sx) * 3;
       const d = y * w + x;
       planes[0][d] = r.rgb[i] * s;

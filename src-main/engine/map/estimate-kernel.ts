@@ -32,10 +32,12 @@ export interface KernelEstimate {
 
 const SCALE_STEP = Math.SQRT2;
 const COARSEST_KERNEL = 5;
+/** Alternations a scale; the two finest (the costly ones) and region refinements need fewer to settle. */
 const ITERATIONS = 10;
+const FINE_ITERATIONS = 5;
 const CG_ITERATIONS = 25;
 /** Scales a refinement from a given kernel runs (the finest ones). */
-const REFINE_SCALES = 2;
+const REFINE_SCALES = 1;
 /** Kernel Tikhonov weight relative to the latent's gradient energy. */
 const GAMMA = 1e-3;
 
@@ -69,7 +71,8 @@ export async function estimateKernel(ffts: FftCache, blurry: Plane, opts: Kernel
       kernel = padKernel(kernel, size);
     }
     let lambda = lambdaStart;
-    for (let it = 0; it < ITERATIONS; it++) {
+    const iterations = s >= scales - 2 ? FINE_ITERATIONS : ITERATIONS;
+    for (let it = 0; it < iterations; it++) {
       // Let the event loop deliver a cancel between iterations (each takes well under a second).
       await new Promise((resolve) => setImmediate(resolve));
       opts.signal?.throwIfAborted();
