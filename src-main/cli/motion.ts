@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { decodeImage, exportImage } from '../engine/image/index.ts';
 import { heatMap, renderQuiverOverlay } from '../engine/infer/motion.ts';
 import { formatForSource } from '../engine/jobs/output-format.ts';
-import { kernelMotion, motionFromEstimate } from '../engine/map/kernel-motion.ts';
+import { motionFromEstimate, regionSummary } from '../engine/map/kernel-motion.ts';
 import { renderKernelTrace } from '../engine/map/kernel-trace.ts';
 import { estimatePhotoBlur } from '../engine/map/photo-blur.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
@@ -50,13 +50,7 @@ export const motion: Command = {
       if (values.json) {
         const { grid, blurScore, stats } = result;
         const kernels = estimate.regions.map((r) => ({
-          x0: r.x0,
-          y0: r.y0,
-          x1: r.x1,
-          y1: r.y1,
-          halfExtentPx: kernelMotion(r.kernel).halfExtent,
-          confidence: r.confidence,
-          reason: r.reason,
+          ...regionSummary(r),
           // convolution convention, centred, summing to 1 (README, "MAP core")
           size: r.kernel.size,
           kernel: Array.from(r.kernel.data, (v) => Math.round(v * 1e6) / 1e6),

@@ -8,6 +8,8 @@ export interface MethodScores {
   binGain: Record<string, { sum: number; n: number }>;
   /** The lowest gain of any one crop per set (a method must not ruin a photo to win on average). */
   worstGain?: Record<string, number>;
+  /** The lowest PSNR of any no-blur crop against its input (capped at 100 dB: unchanged). */
+  worstNonePsnr?: number;
   /** The crop ids a method ran on when it ran on a subset (the slow peer). */
   subset?: string[];
 }
@@ -68,6 +70,11 @@ export function formatReport(r: EvalReport): string {
       const worst = m.worstGain?.[set];
       lines.push(`| ${name} | ${set} | ${cells.join(' | ')} | ${worst === undefined ? '–' : signed(worst)} |`);
     }
+  }
+  const worstNone = Object.entries(r.methods).filter(([name, m]) => !name.startsWith('blurry input') && m.worstNonePsnr !== undefined && !m.subset);
+  if (worstNone.length) {
+    lines.push('');
+    lines.push(`No-blur set, the lowest crop's PSNR against the input (100 = untouched): ${worstNone.map(([name, m]) => `${name} ${m.worstNonePsnr!.toFixed(2)} dB`).join(', ')}`);
   }
   if (r.motion) {
     lines.push('');

@@ -5,8 +5,9 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { moduleExtension } from '../module-extension.ts';
+import { spawnModuleWorker } from '../module-worker.ts';
 import { FftCache, pffft } from './fft2d.ts';
 import { deconvolvePlanes, type DeconvParams } from './deconvolve.ts';
 import type { Kernel } from './kernel.ts';
@@ -28,15 +29,6 @@ function workerModule(): URL {
   return new URL('./deconv-worker' + moduleExtension(), import.meta.url);
 }
 
-function spawn(): Worker {
-  const target = workerModule();
-  if (moduleExtension() === '.js') return new Worker(target);
-  // From TypeScript sources (tsx): workers do not inherit tsx's loader, so register it first.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `(async () => { const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(target.href)}); })().catch((e) => { setImmediate(() => { throw e; }); });`;
-  return new Worker(code, { eval: true });
-}
-
 export class DeconvPool {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
@@ -54,7 +46,7 @@ export class DeconvPool {
       return;
     }
     for (let i = 0; i < n; i++) {
-      const w = spawn();
+      const w = spawnModuleWorker(workerModule());
       w.unref();
       w.on('message', (msg: { id: number; planes?: Float32Array[]; error?: string }) => {
         const p = this.pending.get(msg.id);

@@ -8,6 +8,7 @@
  */
 import { fftSize, type FftCache, type RealFft2d } from './fft2d.ts';
 import { HyperLaplacianShrink } from './hyper-laplacian.ts';
+import { adjointDifferences, forwardDifferences, gradientPower } from './periodic-gradients.ts';
 import type { Kernel } from './kernel.ts';
 import { clippedMask, gaussianBlur } from './plane.ts';
 
@@ -95,17 +96,6 @@ export function kernelSpectrum(fft: RealFft2d, k: Kernel): Float32Array {
   return spec;
 }
 
-/** |Dx|² + |Dy|² of forward differences, per spectrum bin. */
-function gradientPower(W: number, H: number): Float32Array {
-  const cols = W / 2 + 1;
-  const out = new Float32Array(cols * H);
-  for (let kx = 0; kx < cols; kx++) {
-    const px = 2 - 2 * Math.cos((2 * Math.PI * kx) / W);
-    for (let ky = 0; ky < H; ky++) out[kx * H + ky] = px + 2 - 2 * Math.cos((2 * Math.PI * ky) / H);
-  }
-  return out;
-}
-
 /** Padding a plane needs around the kernel so that the wrap does not meet the data. */
 export function deconvSize(w: number, h: number, k: Kernel): { W: number; H: number } {
   const gap = Math.max(16, k.size);
@@ -182,27 +172,11 @@ export function deconvolvePlanes(ffts: FftCache, planes: Float32Array[], w: numb
     const x = observed.slice(); // warm start from the blurry plane
     for (let beta = 1; beta <= betaMax; beta *= 2 * Math.SQRT2) {
       signal?.throwIfAborted();
-      // w-step: shrink the forward differences (periodic)
-      for (let r = 0; r < H; r++) {
-        const row = r * W;
-        const down = ((r + 1) % H) * W;
-        for (let c = 0; c < W; c++) {
-          const i = row + c;
-          gx[i] = x[row + (c + 1 === W ? 0 : c + 1)] - x[i];
-          gy[i] = x[down + c] - x[i];
-        }
-      }
+      // w-step: shrink the forward differences
+      forwardDifferences(x, gx, gy, W, H);
       shrink.apply(gx, beta);
       shrink.apply(gy, beta);
-      // Dᵀw: backward differences of the shrunk gradients
-      for (let r = 0; r < H; r++) {
-        const row = r * W;
-        const up = ((r + H - 1) % H) * W;
-        for (let c = 0; c < W; c++) {
-          const i = row + c;
-          x[i] = gx[row + (c === 0 ? W - 1 : c - 1)] - gx[i] + gy[up + c] - gy[i];
-        }
-      }
+      adjointDifferences(gx, gy, x, W, H);
       fft.forward(x, spec);
       for (let i = 0; i < n; i++) {
         const d = lambda * KK[i] + beta * DD[i];

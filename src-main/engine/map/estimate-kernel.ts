@@ -10,6 +10,7 @@
 import type { FftCache } from './fft2d.ts';
 import { deconvSize, kernelSpectrum, padPeriodic } from './deconvolve.ts';
 import { centreKernel, cleanKernel, dropSmallPieces, kernelRadius, oddSize, padKernel, resizeKernel, type Kernel } from './kernel.ts';
+import { adjointDifferences, forwardDifferences, gradientPower } from './periodic-gradients.ts';
 import { resizePlane, type Plane } from './plane.ts';
 
 export interface KernelEstimateOptions {
@@ -104,17 +105,6 @@ function maskAt(mask: Uint8Array, w0: number, h0: number, w: number, h: number):
   return out;
 }
 
-/** |Dx|² + |Dy|² per spectrum bin, and the forward-difference transfer functions. */
-function differenceSpectra(W: number, H: number): { dd: Float32Array } {
-  const cols = W / 2 + 1;
-  const dd = new Float32Array(cols * H);
-  for (let kx = 0; kx < cols; kx++) {
-    const px = 2 - 2 * Math.cos((2 * Math.PI * kx) / W);
-    for (let ky = 0; ky < H; ky++) dd[kx * H + ky] = px + 2 - 2 * Math.cos((2 * Math.PI * ky) / H);
-  }
-  return { dd };
-}
-
 /**
  * argmin_x ‖k⊛x − y‖² + λ‖∇x‖₀ by half-quadratic splitting (β from 2λ, doubling): a latent image whose
  * gradients are either zero or strong, so only salient edges drive the kernel.
@@ -125,7 +115,7 @@ export function l0Restore(ffts: FftCache, y: Plane, k: Kernel, lambda: number): 
   const fft = ffts.get(W, H);
   const K = kernelSpectrum(fft, k);
   const n = fft.spectrumLength / 2;
-  const { dd } = differenceSpectra(W, H);
+  const dd = gradientPower(W, H);
   const observed = padPeriodic(y.data, w, h, W, H);
   const spec = new Float32Array(fft.spectrumLength);
   fft.forward(observed, spec);
@@ -143,31 +133,16 @@ export function l0Restore(ffts: FftCache, y: Plane, k: Kernel, lambda: number): 
   const gy = new Float32Array(W * H);
   const betaMax = 1e5;
   for (let beta = 2 * lambda; beta < betaMax; beta *= 2.5) {
+    // g-step: a gradient survives only if it pays its L0 cost
     const thr = lambda / beta;
-    for (let r = 0; r < H; r++) {
-      const row = r * W;
-      const down = ((r + 1) % H) * W;
-      for (let c = 0; c < W; c++) {
-        const i = row + c;
-        const a = x[row + (c + 1 === W ? 0 : c + 1)] - x[i];
-        const b = x[down + c] - x[i];
-        if (a * a + b * b < thr) {
-          gx[i] = 0;
-          gy[i] = 0;
-        } else {
-          gx[i] = a;
-          gy[i] = b;
-        }
+    forwardDifferences(x, gx, gy, W, H);
+    for (let i = 0; i < gx.length; i++) {
+      if (gx[i] * gx[i] + gy[i] * gy[i] < thr) {
+        gx[i] = 0;
+        gy[i] = 0;
       }
     }
-    for (let r = 0; r < H; r++) {
-      const row = r * W;
-      const up = ((r + H - 1) % H) * W;
-      for (let c = 0; c < W; c++) {
-        const i = row + c;
-        x[i] = gx[row + (c === 0 ? W - 1 : c - 1)] - gx[i] + gy[up + c] - gy[i];
-      }
-    }
+    adjointDifferences(gx, gy, x, W, H);
     fft.forward(x, spec);
     for (let i = 0; i < n; i++) {
       const inv = 1 / (KK[i] + beta * dd[i]);

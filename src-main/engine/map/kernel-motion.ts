@@ -6,17 +6,12 @@
  */
 import { canonicalSign } from '../synth/motion-vector.ts';
 import { motionStats, quiverGrid, type MotionField, type MotionResult } from '../infer/motion.ts';
-import type { BlurEstimate } from './blur-estimate.ts';
-import type { Kernel } from './kernel.ts';
+import type { BlurEstimate, RegionKernel } from './blur-estimate.ts';
+import { centroid, type Kernel } from './kernel.ts';
 
 export function kernelMotion(k: Kernel): { u: number; v: number; halfExtent: number } {
   const n = k.size;
-  let mx = 0;
-  let my = 0;
-  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) {
-    mx += x * k.data[y * n + x];
-    my += y * k.data[y * n + x];
-  }
+  const [mx, my] = centroid(k);
   let sxx = 0;
   let syy = 0;
   let sxy = 0;
@@ -33,6 +28,11 @@ export function kernelMotion(k: Kernel): { u: number; v: number; halfExtent: num
   const halfExtent = Math.sqrt(3 * Math.max(0, major));
   const [u, v] = canonicalSign(halfExtent * Math.cos(theta), halfExtent * Math.sin(theta));
   return { u, v, halfExtent };
+}
+
+/** A region as the motion view and `neurmap motion --json` describe it: bounds, blur half-extent, the guard's verdict. */
+export function regionSummary(r: RegionKernel): { x0: number; y0: number; x1: number; y1: number; halfExtentPx: number; confidence: number; reason: string | null } {
+  return { x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1, halfExtentPx: kernelMotion(r.kernel).halfExtent, confidence: r.confidence, reason: r.reason };
 }
 
 const Q = 32767;

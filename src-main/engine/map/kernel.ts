@@ -80,8 +80,8 @@ export function dropSmallPieces(k: Kernel, share = 0.1): Kernel {
   return { size: n, data: d };
 }
 
-/** Shifted by whole pixels so that its centre of mass sits on the centre pixel (else the output would shift). */
-export function centreKernel(k: Kernel): Kernel {
+/** Centre of mass in window pixels (the kernel sums to one). */
+export function centroid(k: Kernel): [number, number] {
   const n = k.size;
   let cx = 0;
   let cy = 0;
@@ -89,6 +89,13 @@ export function centreKernel(k: Kernel): Kernel {
     cx += x * k.data[y * n + x];
     cy += y * k.data[y * n + x];
   }
+  return [cx, cy];
+}
+
+/** Shifted by whole pixels so that its centre of mass sits on the centre pixel (else the output would shift). */
+export function centreKernel(k: Kernel): Kernel {
+  const n = k.size;
+  const [cx, cy] = centroid(k);
   const c = (n - 1) / 2;
   const sx = Math.round(c - cx);
   const sy = Math.round(c - cy);

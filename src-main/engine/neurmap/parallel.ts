@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { shardBatch, type TrainingBatch } from './batch.ts';
 import type { TrainingConfig } from './config.ts';
 import type { IterationOutput, TrainingEngine } from './engine.ts';
@@ -9,6 +9,7 @@ import type { IterationDone, PhaseMessage, WorkerReply, WorkerRequest } from './
 import { abortExchange, attachGradientExchange, beginExchange, createGradientExchange, publishMean, type GradientExchange } from './gradient-exchange.ts';
 import type { BackendChoice } from './tf-backend.ts';
 import { moduleExtension } from '../module-extension.ts';
+import { spawnModuleWorker } from '../module-worker.ts';
 import type { ComputeChoice } from './trainer.ts';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -270,10 +271,5 @@ export function workersAvailable(): boolean {
 }
 
 function spawnWorker(): Worker {
-  const target = workerModule();
-  if (moduleExtension() === '.js') return new Worker(target);
-  // Running from TypeScript sources (tsx): workers do not inherit tsx's loader, so register it first.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `(async () => { const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(target.href)}); })().catch((e) => { setImmediate(() => { throw e; }); });`;
-  return new Worker(code, { eval: true });
+  return spawnModuleWorker(workerModule());
 }

@@ -25,7 +25,7 @@ import type { DeblurResult } from '../infer/deblur.ts';
 import { heatMap, rasterToPng, type MotionResult } from '../infer/motion.ts';
 import { estimatePhotoBlur } from '../map/photo-blur.ts';
 import { mapDeblurRaster } from '../map/deblur-photo.ts';
-import { kernelMotion, motionFromEstimate } from '../map/kernel-motion.ts';
+import { motionFromEstimate, regionSummary } from '../map/kernel-motion.ts';
 import { renderKernelTrace } from '../map/kernel-trace.ts';
 import type { BlurEstimate } from '../map/blur-estimate.ts';
 import { closeSessions, openSession, type ModelSession } from '../infer/session.ts';
@@ -235,15 +235,7 @@ export class Studio implements StudioApi {
       scaleMaxPx: heat.maxPx,
       blurScore: motion.blurScore,
       blurTraceUrl: this.addAsset(`heatmap/${id}-trace.png`, { mime: 'image/png', bytes: await rasterToPng(renderKernelTrace(estimate)) }),
-      regions: estimate.regions.map((r) => ({
-        x0: r.x0,
-        y0: r.y0,
-        x1: r.x1,
-        y1: r.y1,
-        halfExtentPx: kernelMotion(r.kernel).halfExtent,
-        confidence: r.confidence,
-        reason: r.reason,
-      })),
+      regions: estimate.regions.map(regionSummary),
       regionCols: estimate.cols,
       regionRows: estimate.rows,
     };

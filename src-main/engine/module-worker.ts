@@ -1,0 +1,13 @@
+import { Worker } from 'node:worker_threads';
+import { moduleExtension } from './module-extension.ts';
+
+/**
+ * A worker thread running the module at `target` (built with moduleExtension()). From TypeScript sources (tsx),
+ * workers do not inherit tsx's loader, so the worker registers it first.
+ */
+export function spawnModuleWorker(target: URL): Worker {
+  if (moduleExtension() === '.js') return new Worker(target);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const code = `(async () => { const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(target.href)}); })().catch((e) => { setImmediate(() => { throw e; }); });`;
+  return new Worker(code, { eval: true });
+}
