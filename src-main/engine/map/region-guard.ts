@@ -15,10 +15,13 @@ export interface Verdict {
 
 /**
  * A kernel whose mass stays within about a pixel of its centre leaves nothing to undo: the region is already sharp.
- * Measured by the half-extent of the kernel's spread (its outermost specks are estimation noise).
+ * Measured by the half-extent of the kernel's spread (its outermost specks are estimation noise), less the blur the
+ * estimation itself added (`ownVariance`, px²: the working image's downscaling and noise smoothing), since the
+ * variances of convolved blurs add.
  */
-export function blurPresent(kFullRes: Kernel): Verdict {
-  const h = kernelMotion(kFullRes).halfExtent;
+export function blurPresent(kFullRes: Kernel, ownVariance = 0): Verdict {
+  const raw = kernelMotion(kFullRes).halfExtent;
+  const h = Math.sqrt(Math.max(0, raw * raw - 3 * ownVariance));
   if (h <= SHARP_HALF_EXTENT) return { factor: 0, reason: 'sharp' };
   if (h <= 2 * SHARP_HALF_EXTENT) return { factor: (h - SHARP_HALF_EXTENT) / SHARP_HALF_EXTENT, reason: null };
   return { factor: 1, reason: null };
