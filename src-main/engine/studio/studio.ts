@@ -202,7 +202,11 @@ export class Studio implements StudioApi {
           estimate: img.estimate ?? undefined,
           onProgress: (p) => progress({ fraction: p.fraction, message: p.stage, etaSeconds: p.etaMs === null ? null : p.etaMs / 1000 }),
         }),
-      (r) => ({ message: `deblurred in ${r.seconds.toFixed(1)} s` }),
+      (r) => ({
+        message: r.estimate.regions.every((g) => g.confidence === 0)
+          ? `no blur worth undoing was found (${r.estimate.regions[0]?.reason ?? 'sharp'}): the photo is left as it was`
+          : `deblurred in ${r.seconds.toFixed(1)} s`,
+      }),
     );
     img.estimate = result.estimate;
     const resultId = this.jobs.newId();
