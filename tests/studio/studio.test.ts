@@ -29,6 +29,18 @@ test('opening a photo gives its size, EXIF summary and a preview served as an as
   assert.deepEqual(await studio.recentFiles(), [file]);
 });
 
+test('deblurring a photo with no blur to undo says so and leaves the pixels as they were', async () => {
+  const file = await writeShakenPhoto(path.join(work, 'still-deblur.jpg'), { width: 200, height: 100, streakPx: 1, seed: 7 });
+  const info = await studio.openImage(file);
+  const res = await studio.deblur(info.id, 'job-deblur-still');
+  const last = events.filter((e) => e.jobId === 'job-deblur-still').at(-1)!;
+  assert.equal(last.state, 'done');
+  assert.match(last.message, /left as it was/);
+  const out = path.join(work, 'still-out.png');
+  await studio.exportImage({ resultId: res.id, strength: 1, protectSharp: false, format: 'png', quality: 90, bitDepth: 8, path: out, overwrite: false });
+  assert.deepEqual(await sharp(out).raw().toBuffer(), await sharp(file).raw().toBuffer());
+});
+
 test('an asset path that was never handed out is not served', async () => {
   assert.equal(await studio.readAsset('preview/../../etc/passwd'), null);
 });
