@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import sharp from 'sharp';
 import { createRaster, type Raster } from '../../src-main/engine/image/raster.ts';
-import { convolvePlane } from '../../src-main/engine/map/convolve.ts';
+import { convolvePlane } from '../helpers/convolve.ts';
 import { deconvolvePlanes } from '../../src-main/engine/map/deconvolve.ts';
 import { mapDeblurRaster } from '../../src-main/engine/map/deblur-photo.ts';
 import { estimateKernel } from '../../src-main/engine/map/estimate-kernel.ts';

@@ -109,8 +109,10 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
 
   // The photo's kernel comes from its most informative window (the estimate costs grow with the area).
   const [gx0, gy0, gx1, gy1] = richestWindow(work, GLOBAL_SIDE);
-  const globalMask = crop({ width: ww, height: wh, data: Float32Array.from(clipped) }, gx0, gy0, gx1, gy1).data;
-  const global = (await estimateKernel(ffts, crop(work, gx0, gy0, gx1, gy1), { maxSize, noise: workNoise, clipped: Uint8Array.from(globalMask), signal: opts.signal })).kernel;
+  // The mask as a plane once, so windows of it are cut like windows of the photo.
+  const clippedPlane: Plane = { width: ww, height: wh, data: Float32Array.from(clipped) };
+  const maskOf = (x0: number, y0: number, x1: number, y1: number) => Uint8Array.from(crop(clippedPlane, x0, y0, x1, y1).data);
+  const global = (await estimateKernel(ffts, crop(work, gx0, gy0, gx1, gy1), { maxSize, noise: workNoise, clipped: maskOf(gx0, gy0, gx1, gy1), signal: opts.signal })).kernel;
   const cols = Math.max(1, Math.min(4, Math.floor(ww / REGION_SIDE)));
   const rows = Math.max(1, Math.min(4, Math.floor(wh / REGION_SIDE)));
   const xs = spans(ww, cols);
@@ -128,8 +130,7 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
       let own = cols * rows === 1; // a single region's kernel is the photo's
       if (!own && s.factor > 0) {
         const region = crop(work, x0, y0, x1, y1);
-        const mask = crop({ width: ww, height: wh, data: Float32Array.from(clipped) }, x0, y0, x1, y1).data;
-        kernel = (await estimateKernel(ffts, region, { maxSize, noise: workNoise, clipped: Uint8Array.from(mask), init: global, signal: opts.signal })).kernel;
+        kernel = (await estimateKernel(ffts, region, { maxSize, noise: workNoise, clipped: maskOf(x0, y0, x1, y1), init: global, signal: opts.signal })).kernel;
         own = true;
       }
       work_.push({ kernel, own, structure: s.factor, reason: s.reason, bounds: [x0, y0, x1, y1] });
@@ -230,9 +231,4 @@ function toFullResolution(k: Kernel, downscale: number): Kernel {
   if (downscale <= 1) return trimKernel(k);
   const size = oddSize(k.size * downscale);
   return trimKernel(cleanKernel(resizeKernel(k, size, downscale)));
-}
-
-/** Half the length of the longest kernel, px: how far the worst region smears a point. */
-export function estimateRadius(e: BlurEstimate): number {
-  return Math.max(0, ...e.regions.map((r) => kernelRadius(r.kernel)));
 }

@@ -96,6 +96,19 @@ export function kernelSpectrum(fft: RealFft2d, k: Kernel): Float32Array {
   return spec;
 }
 
+/** out ← conj(K)·S·scale(bin), bin by bin (out may be S): the data term's Kᵀy in Fourier space. */
+function conjugateProduct(K: Float32Array, S: Float32Array, out: Float32Array, scale: (bin: number) => number): void {
+  for (let i = 0, n = K.length / 2; i < n; i++) {
+    const kr = K[2 * i];
+    const ki = K[2 * i + 1];
+    const sr = S[2 * i];
+    const si = S[2 * i + 1];
+    const f = scale(i);
+    out[2 * i] = (kr * sr + ki * si) * f;
+    out[2 * i + 1] = (kr * si - ki * sr) * f;
+  }
+}
+
 /** Padding a plane needs around the kernel so that the wrap does not meet the data. */
 export function deconvSize(w: number, h: number, k: Kernel): { W: number; H: number } {
   const gap = Math.max(16, k.size);
@@ -129,15 +142,7 @@ export function deconvolvePlanes(ffts: FftCache, planes: Float32Array[], w: numb
     const observed = padPeriodic(plane, w, h, W, H);
     if (index >= firstQuadratic) {
       fft.forward(observed, spec);
-      for (let i = 0; i < n; i++) {
-        const kr = K[2 * i];
-        const ki = K[2 * i + 1];
-        const sr = spec[2 * i];
-        const si = spec[2 * i + 1];
-        const inv = lambda / (lambda * KK[i] + QUADRATIC_BETA * DD[i]);
-        spec[2 * i] = (kr * sr + ki * si) * inv;
-        spec[2 * i + 1] = (kr * si - ki * sr) * inv;
-      }
+      conjugateProduct(K, spec, spec, (i) => lambda / (lambda * KK[i] + QUADRATIC_BETA * DD[i]));
       fft.inverse(spec, observed);
       const res = new Float32Array(w * h);
       for (let r = 0; r < h; r++) res.set(observed.subarray(r * W, r * W + w), r * w);
@@ -159,14 +164,7 @@ export function deconvolvePlanes(ffts: FftCache, planes: Float32Array[], w: numb
     const yData = observed.slice();
     const setNumerator = () => {
       fft.forward(yData, spec);
-      for (let i = 0; i < n; i++) {
-        const kr = K[2 * i];
-        const ki = K[2 * i + 1];
-        const sr = spec[2 * i];
-        const si = spec[2 * i + 1];
-        numer[2 * i] = lambda * (kr * sr + ki * si);
-        numer[2 * i + 1] = lambda * (kr * si - ki * sr);
-      }
+      conjugateProduct(K, spec, numer, () => lambda);
     };
     setNumerator();
     const x = observed.slice(); // warm start from the blurry plane

@@ -1,5 +1,5 @@
 /** Direct (spatial) convolution of a plane with a kernel, edges replicated: the forward blur model k ⊛ x. */
-import type { Kernel } from './kernel.ts';
+import type { Kernel } from '../../src-main/engine/map/kernel.ts';
 
 export function convolvePlane(src: Float32Array, w: number, h: number, k: Kernel): Float32Array {
   const out = new Float32Array(w * h);
