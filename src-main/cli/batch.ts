@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { runBatch, type BatchSettings } from '../engine/jobs/batch.ts';
 import { deblurPhotoFile } from '../engine/jobs/deblur-photo.ts';
 import { OUTPUT_SUFFIX } from '../engine/jobs/output-format.ts';
-import { closeSessions } from '../engine/infer/session.ts';
+import { SessionProvider } from '../engine/infer/session-provider.ts';
 import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
 import { bitDepthOption, errorLine, formatOption, numberOption, pipelineForCommand, pipelineId } from './options.ts';
 import { ProgressBar } from './progress-bar.ts';
@@ -53,6 +53,7 @@ export const batch: Command = {
     };
     process.once('SIGINT', onSigint);
     const bar = new ProgressBar();
+    const sessions = new SessionProvider(); // the CLI has no Settings: the platform's providers, every core
     try {
       const summary = await runBatch(
         settings,
@@ -64,6 +65,7 @@ export const batch: Command = {
             quality: settings.quality,
             bitDepth,
             overwrite: ctx.overwrite,
+            sessions,
             signal: ctx.signal,
             onFraction: ctx.onFraction,
           }).then(() => undefined),
@@ -90,7 +92,7 @@ export const batch: Command = {
       return summary.failed.length > 0 ? EXIT.someFailed : EXIT.ok;
     } finally {
       process.off('SIGINT', onSigint);
-      await closeSessions();
+      await sessions.close();
     }
   },
 };

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { deblurPhotoFile } from '../engine/jobs/deblur-photo.ts';
 import { formatForSource, OUTPUT_SUFFIX, outputExtension } from '../engine/jobs/output-format.ts';
-import { closeSessions } from '../engine/infer/session.ts';
+import { SessionProvider } from '../engine/infer/session-provider.ts';
 import { prepareOutputFolder } from '../engine/fs/folders.ts';
 import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
 import { bitDepthOption, failureLine, formatOption, pipelineForCommand, numberOption } from './options.ts';
@@ -43,6 +43,7 @@ export const deblur: Command = {
     const pipeline = await pipelineForCommand(values.model);
 
     const bar = new ProgressBar();
+    const sessions = new SessionProvider(); // the CLI has no Settings: the platform's providers, every core
     let failed = 0;
     try {
       for (const [i, file] of positionals.entries()) {
@@ -57,6 +58,7 @@ export const deblur: Command = {
             quality,
             bitDepth,
             overwrite: values.overwrite!,
+            sessions,
             onFraction: (f) => bar.update((i + f) / positionals.length, path.basename(file)),
           });
           bar.log(`${file} → ${output} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
@@ -67,7 +69,7 @@ export const deblur: Command = {
       }
     } finally {
       bar.done();
-      await closeSessions();
+      await sessions.close();
     }
     return failed === 0 ? EXIT.ok : EXIT.someFailed;
   },

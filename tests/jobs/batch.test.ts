@@ -7,7 +7,8 @@ import sharp from 'sharp';
 import { runBatch, type BatchSettings } from '../../src-main/engine/jobs/batch.ts';
 import { deblurPhotoFile } from '../../src-main/engine/jobs/deblur-photo.ts';
 import { MANIFEST_NAME } from '../../src-main/engine/jobs/batch-manifest.ts';
-import { closeSessions } from '../../src-main/engine/infer/session.ts';
+import { closeSessions, cachedSessions } from '../../src-main/engine/infer/session.ts';
+import { SessionProvider } from '../../src-main/engine/infer/session-provider.ts';
 import { runCli, tempDir, tinyModelsDir } from '../helpers/cli.ts';
 import { writeTestPhoto } from '../helpers/photos.ts';
 
@@ -39,8 +40,9 @@ function settings(inputDir: string, outputDir: string, extra: Partial<BatchSetti
 }
 
 const network = () => ({ kind: 'network' as const, models: { deblur: path.join(models, 'deblur.onnx'), deblurId: 'fast', motion: path.join(models, 'motion.onnx') } });
-const process_ = (fmt: 'png' | 'jpeg' | 'webp' | 'tiff', quality = 90) => (input: string, output: string, ctx: { signal: AbortSignal; overwrite: boolean; onFraction: (f: number) => void }) =>
-  deblurPhotoFile(network(), input, output, { strength: 1, protectSharp: false, format: fmt, quality, overwrite: ctx.overwrite, signal: ctx.signal, onFraction: ctx.onFraction }).then(() => undefined);
+const defaultSessions = new SessionProvider();
+const process_ = (fmt: 'png' | 'jpeg' | 'webp' | 'tiff', quality = 90, sessions = defaultSessions) => (input: string, output: string, ctx: { signal: AbortSignal; overwrite: boolean; onFraction: (f: number) => void }) =>
+  deblurPhotoFile(network(), input, output, { strength: 1, protectSharp: false, format: fmt, quality, overwrite: ctx.overwrite, signal: ctx.signal, onFraction: ctx.onFraction, sessions }).then(() => undefined);
 
 test('a batch mirrors the folder tree, honours format and suffix, skips system files and survives a bad file', async () => {
   const input = await photoFolder(4);
@@ -60,6 +62,29 @@ test('a batch mirrors the folder tree, honours format and suffix, skips system f
   assert.equal(meta.format, 'webp');
   assert.ok(meta.exif?.includes(Buffer.from('TestCam')), 'EXIF kept');
   assert.ok(events.includes('failed broken.jpg'));
+  await closeSessions();
+});
+
+test('a batch run uses the provider and thread count chosen in Settings, through the one session cache', async () => {
+  await closeSessions();
+  const input = await photoFolder(2);
+  const output = await tempDir('neurmap-batch-out-');
+  const chosen = new SessionProvider(() => ({ executionProvider: 'cpu', threads: 3 }));
+  const summary = await runBatch(settings(input, output), process_('png', 90, chosen));
+  assert.equal(summary.done, 2);
+  const uses = chosen.uses.filter((u) => u.kind === 'network');
+  assert.equal(uses.length, 2, 'every file opens its session through the provider');
+  for (const u of uses) assert.deepEqual([u.provider, u.threads], ['cpu', 3]);
+  // One session for the model, opened with the chosen provider only (auto would have tried CUDA first).
+  const open = (await cachedSessions()).filter((s) => s.file.endsWith('deblur.onnx'));
+  assert.equal(open.length, 1);
+  assert.deepEqual(open[0].attempts.map((a) => a.provider), ['cpu']);
+  // The MAP core takes its worker threads from the same provider.
+  const mapChosen = new SessionProvider(() => ({ executionProvider: 'cpu', threads: 2 }));
+  await runBatch(settings(input, await tempDir('neurmap-batch-out-')), (i, o, ctx) =>
+    deblurPhotoFile({ kind: 'map' }, i, o, { strength: 1, protectSharp: false, format: 'png', overwrite: ctx.overwrite, signal: ctx.signal, onFraction: ctx.onFraction, sessions: mapChosen }).then(() => undefined),
+  );
+  assert.deepEqual(mapChosen.uses, [{ kind: 'map', provider: 'cpu', threads: 2 }, { kind: 'map', provider: 'cpu', threads: 2 }]);
   await closeSessions();
 });
 

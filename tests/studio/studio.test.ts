@@ -99,6 +99,26 @@ test('a batch job runs in the background with per-file events and a summary', as
   assert.match(fileEvents[0].file!.error!, /bad\.jpg: not an image/);
 });
 
+test('a batch job uses the execution provider and thread count chosen in Settings', async () => {
+  await studio.updateSettings({ executionProvider: 'cpu', threads: 2 });
+  const input = path.join(work, 'batch-settings-in');
+  await writeTestPhoto(path.join(input, 'p.jpg'), { seed: 9 });
+  const from = studio.sessions.uses.length;
+  const jobId = await studio.startBatch({ inputDir: input, outputDir: path.join(work, 'batch-settings-out'), recursive: false, format: 'jpeg', quality: 80, suffix: '', skipExisting: false, strength: 1, protectSharp: false });
+  const final = await new Promise<JobEvent>((resolve) => {
+    const off = studio.onJobEvent((e) => e.jobId === jobId && e.state !== 'running' && (off(), resolve(e)));
+  });
+  assert.equal(final.state, 'done', final.message);
+  assert.deepEqual(studio.sessions.uses.slice(from), [{ kind: 'map', provider: 'cpu', threads: 2 }]);
+  // The network sessions the Studio opens (systemInfo's provider line) come from the same provider and Settings.
+  const info = await studio.systemInfo();
+  assert.equal(info.executionProvider.active, 'CPU');
+  assert.deepEqual(info.executionProvider.skipped, [], 'auto would have tried CUDA first');
+  const network = studio.sessions.uses.at(-1)!;
+  assert.deepEqual([network.kind, network.provider, network.threads], ['network', 'cpu', 2]);
+  await studio.updateSettings({ executionProvider: 'auto', threads: 0 });
+});
+
 test('settings persist and the models list shows the base models', async () => {
   const s = await studio.updateSettings({ tileSize: 256, executionProvider: 'cpu' });
   assert.equal(s.tileSize, 256);

@@ -8,22 +8,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeImage, exportImage } from '../../src-main/engine/image/index.ts';
 import { estimateMotion, heatMap } from '../../src-main/engine/infer/motion.ts';
-import { closeSessions, openSession } from '../../src-main/engine/infer/session.ts';
+import { openSession } from '../../src-main/engine/infer/session.ts';
+import { SessionProvider } from '../../src-main/engine/infer/session-provider.ts';
 import { deblurPhotoFile } from '../../src-main/engine/jobs/deblur-photo.ts';
 
 const [what, photo, arg] = process.argv.slice(2);
 const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'neurmap-bench-')), 'out.jpg');
 let seconds: number;
 let extra: Record<string, unknown> = {};
+const sessions = new SessionProvider();
 
 if (what === 'deblur') {
-  await openSession(arg, { role: 'deblur' }); // session creation is once per app run, not per photo
+  await sessions.open(arg, 'deblur'); // session creation is once per app run, not per photo
   const t = performance.now();
-  await deblurPhotoFile({ kind: 'network', models: { deblur: arg, deblurId: 'bench', motion: null } }, photo, out, { strength: 1, protectSharp: false, format: 'jpeg', quality: 92, overwrite: true });
+  await deblurPhotoFile({ kind: 'network', models: { deblur: arg, deblurId: 'bench', motion: null } }, photo, out, { strength: 1, protectSharp: false, format: 'jpeg', quality: 92, overwrite: true, sessions });
   seconds = (performance.now() - t) / 1000;
 } else if (what === 'map') {
   const t = performance.now();
-  await deblurPhotoFile({ kind: 'map' }, photo, out, { strength: 1, protectSharp: false, format: 'jpeg', quality: 92, overwrite: true });
+  await deblurPhotoFile({ kind: 'map' }, photo, out, { strength: 1, protectSharp: false, format: 'jpeg', quality: 92, overwrite: true, sessions });
   seconds = (performance.now() - t) / 1000;
 } else if (what === 'motion') {
   const session = await openSession(arg, { role: 'motion' });
@@ -47,5 +49,5 @@ if (what === 'deblur') {
 } else {
   throw new Error(`unknown case ${what}`);
 }
-await closeSessions();
+await sessions.close();
 process.stdout.write(JSON.stringify({ seconds, peakRssMB: process.resourceUsage().maxRSS / 1024, ...extra }) + '\n');

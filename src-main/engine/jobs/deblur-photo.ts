@@ -1,6 +1,6 @@
 import { decodeImage, exportImage, type ExportFormat, type ExportResult } from '../image/index.ts';
 import { deblurRaster, type DeblurResult } from '../infer/deblur.ts';
-import { openSession } from '../infer/session.ts';
+import type { SessionProvider } from '../infer/session-provider.ts';
 import { applyStrength } from '../infer/strength.ts';
 import { mapDeblurRaster } from '../map/deblur-photo.ts';
 import { motionFromEstimate } from '../map/kernel-motion.ts';
@@ -15,8 +15,8 @@ export interface DeblurPhotoOptions {
   quality?: number;
   bitDepth?: 8 | 16;
   overwrite: boolean;
-  /** Worker threads for the MAP core's deconvolution (0: all cores). */
-  threads?: number;
+  /** Where the compute comes from: the network's session and the MAP core's threads, both as Settings choose. */
+  sessions: SessionProvider;
   tileSize?: number;
   signal?: AbortSignal;
   /** 0..1 of this photo. */
@@ -37,14 +37,14 @@ export async function deblurPhotoFile(pipeline: DeblurPipeline, input: string, o
   if (pipeline.kind === 'map') {
     const res = await mapDeblurRaster(photo.raster, {
       signal: opts.signal,
-      threads: opts.threads,
+      threads: await opts.sessions.mapThreads(),
       tileSize: opts.tileSize,
       onProgress: (p) => opts.onFraction?.(p.fraction),
     });
     result = res;
     if (opts.protectSharp) protect = { field: motionFromEstimate(res.estimate).field };
   } else {
-    const g = await openSession(pipeline.models.deblur, { role: 'deblur' });
+    const g = await opts.sessions.open(pipeline.models.deblur, 'deblur');
     result = await deblurRaster(g, photo.raster, {
       tileSize: opts.tileSize,
       signal: opts.signal,

@@ -28,10 +28,10 @@ import { mapDeblurRaster } from '../map/deblur-photo.ts';
 import { motionFromEstimate, regionSummary } from '../map/kernel-motion.ts';
 import { renderKernelTrace } from '../map/kernel-trace.ts';
 import type { BlurEstimate } from '../map/blur-estimate.ts';
-import { closeSessions, openSession, type ModelSession } from '../infer/session.ts';
+import type { ModelSession } from '../infer/session.ts';
+import { SessionProvider } from '../infer/session-provider.ts';
 import { applyStrength } from '../infer/strength.ts';
 import type { Progress } from '../infer/tiling.ts';
-import { isProviderName, type ProviderName } from '../infer/providers.ts';
 import { runBatch, validateBatchFolders } from '../jobs/batch.ts';
 import { deblurPhotoFile } from '../jobs/deblur-photo.ts';
 import { chooseModels } from '../jobs/model-choice.ts';
@@ -92,10 +92,13 @@ export class Studio implements StudioApi {
   private readonly assets = new Map<string, Asset | (() => Promise<Asset>)>();
   private readonly folderScores = new Map<string, { mtimeMs: number; score: number }>();
   private readonly adapt: AdaptJobs;
+  /** Every deblur path's sessions and threads, as Settings choose (the app's deblur, its batch, systemInfo). */
+  readonly sessions: SessionProvider;
 
   constructor(private readonly opts: StudioOptions) {
     this.registry = createModelRegistry(opts.userDataDir, opts.modelsDir);
     this.settingsStore = new JsonStore(path.join(opts.userDataDir, 'settings.json'), (raw) => SettingsSchema.parse(raw), () => SettingsSchema.parse({}));
+    this.sessions = new SessionProvider(() => this.settingsStore.read());
     this.recentStore = new JsonStore(path.join(opts.userDataDir, 'recent.json'), (raw) => RecentSchema.parse(raw), () => []);
     this.adapt = new AdaptJobs(this.registry, this.jobs, opts.userDataDir);
   }
@@ -126,7 +129,7 @@ export class Studio implements StudioApi {
   async updateSettings(patch: Partial<Settings>): Promise<Settings> {
     const next = SettingsSchema.parse({ ...(await this.settingsStore.read()), ...patch });
     await this.settingsStore.write(next);
-    await closeSessions(); // the next run opens sessions with the new provider and threads
+    await this.sessions.close(); // the next run opens sessions with the new provider and threads
     return next;
   }
 
@@ -193,13 +196,14 @@ export class Studio implements StudioApi {
   async deblur(id: string, jobId: string): Promise<ApiDeblurResult> {
     const img = this.image(id);
     const settings = await this.settingsStore.read();
+    const threads = await this.sessions.mapThreads();
     const result = await this.jobs.run(
       jobId,
       'deblur',
       ({ signal, progress }) =>
         mapDeblurRaster(img.photo.raster, {
           signal,
-          threads: settings.threads,
+          threads,
           tileSize: settings.tileSize,
           estimate: img.estimate ?? undefined,
           onProgress: (p) => progress({ fraction: p.fraction, message: p.stage, etaSeconds: p.etaMs === null ? null : p.etaMs / 1000 }),
@@ -296,7 +300,7 @@ export class Studio implements StudioApi {
                 format: req.format,
                 quality: req.quality,
                 overwrite: ctx.overwrite,
-                threads: settings.threads,
+                sessions: this.sessions,
                 tileSize: settings.tileSize,
                 signal: ctx.signal,
                 onFraction: ctx.onFraction,
@@ -376,7 +380,7 @@ export class Studio implements StudioApi {
   async dispose(): Promise<void> {
     this.jobs.cancelAll();
     await this.adapt.dispose();
-    await closeSessions();
+    await this.sessions.close();
   }
 
   // ---- internals ----
@@ -401,14 +405,8 @@ export class Studio implements StudioApi {
     for (const id of ids.slice(0, Math.max(0, ids.length - OPEN_IMAGES_MAX))) await this.closeImage(id);
   }
 
-  private async session(file: string, role: 'deblur' | 'motion'): Promise<ModelSession> {
-    const s = await this.settingsStore.read();
-    const providers: ProviderName[] | undefined = s.executionProvider !== 'auto' && isProviderName(s.executionProvider) ? [s.executionProvider] : undefined;
-    return openSession(file, { role, providers, threads: s.threads || undefined });
-  }
-
   private async deblurSession(): Promise<ModelSession> {
-    return this.session((await chooseModels(this.registry)).deblur, 'deblur');
+    return this.sessions.open((await chooseModels(this.registry)).deblur, 'deblur');
   }
 
   private async motionOf(img: OpenImage, jobId: string): Promise<MotionResult> {
