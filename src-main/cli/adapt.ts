@@ -1,8 +1,8 @@
 import path from 'node:path';
 import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { AdaptCancelledError, AdaptInputError, budgetedProgress, runAdaptation, type AdaptOutcome } from '../engine/jobs/adapt.ts';
-import { adaptRunDir, assertModelNameFree, resolveAdaptBase, savePersonalModel } from '../engine/jobs/adapt-model.ts';
+import { AdaptCancelledError, AdaptInputError, type AdaptOutcome } from '../engine/jobs/adapt.ts';
+import { AdaptationSession } from '../engine/jobs/adapt-session.ts';
 import { userDataDir } from '../engine/paths.ts';
 import { createModelRegistry } from '../engine/studio/locations.ts';
 import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
@@ -50,19 +50,15 @@ export const adapt: Command = {
     process.once('SIGINT', onSigint);
     const bar = new ProgressBar();
     let outcome: AdaptOutcome;
-    let base;
+    let session: AdaptationSession;
     try {
-      await assertModelNameFree(registry, inputs.name);
-      base = await resolveAdaptBase(registry, values.base);
-      outcome = await runAdaptation(inputs, {
-        base,
-        runDir: adaptRunDir(userDataDir(), inputs.name),
+      session = await AdaptationSession.prepare(registry, userDataDir(), inputs, values.base);
+      outcome = await session.run({
         signal: controller.signal,
         workers,
         config: { cropSize: crop },
         onStatus: (m) => bar.log(m),
-        onProgress: (p) => {
-          const { fraction, etaSeconds } = budgetedProgress(p, minutes);
+        onProgress: (p, { fraction, etaSeconds }) => {
           const losses = ['G_content', 'G_reblur', 'M_reblur'].filter((k) => k in p.losses).map((k) => `${k} ${p.losses[k].toFixed(4)}`).join(' ');
           bar.update(fraction, `it ${p.iteration} ${p.iterationsPerSecond?.toFixed(2) ?? '–'} it/s ${losses}`, etaSeconds);
         },
@@ -91,11 +87,11 @@ export const adapt: Command = {
       ].join('\n') + '\n',
     );
     const keep = values.keep || (!values.discard && (await askKeep(outcome.better)));
-    if (!keep) {
+    const saved = await session.finish(keep);
+    if (!saved) {
       process.stderr.write('discarded\n');
       return EXIT.ok;
     }
-    const saved = await savePersonalModel(registry, inputs, base, outcome);
     process.stderr.write(`saved as ${saved.id}: use it with \`neurmap deblur … --model ${saved.id}\` or pick it in the app\n`);
     return EXIT.ok;
   },

@@ -23,11 +23,9 @@ export class AdaptJobs {
   ) {}
 
   async start(req: AdaptRequest): Promise<string> {
-    const inputs: AdaptInputs = { blurryDir: req.blurryDir, sharpDir: req.sharpDir, name: req.name, minutes: req.minutes, iterations: req.iterations };
+    const inputs = { blurryDir: req.blurryDir, sharpDir: req.sharpDir, name: req.name, minutes: req.minutes, iterations: req.iterations };
     // Everything that would fail the whole job fails the call, before a job id is handed out.
-    await assertModelNameFree(this.registry, req.name);
-    const base = await resolveAdaptBase(this.registry, req.baseModelId);
-    const runDir = adaptRunDir(this.userDataDir, req.name);
+    const session = await AdaptationSession.prepare(this.registry, this.userDataDir, inputs, req.baseModelId);
     this.jobs.assertCanStart('adapt');
     const jobId = this.jobs.newId();
     void this.jobs
@@ -35,20 +33,18 @@ export class AdaptJobs {
         jobId,
         'adapt',
         ({ signal, progress }) =>
-          runAdaptation(inputs, {
-            base,
-            runDir,
+          session.run({
             signal,
             onStatus: (message) => progress({ fraction: 0, message, etaSeconds: null }),
-            onProgress: (p) =>
+            onProgress: (p, budget) =>
               progress({
-                ...budgetedProgress(p, inputs.minutes),
+                ...budget,
                 message: `iteration ${p.iteration} of ${p.totalIterations}${p.resumedFrom === null ? '' : ` (resumed at ${p.resumedFrom})`}`,
                 training: { iteration: p.iteration, iterations: p.totalIterations, losses: p.losses, iterationsPerSecond: p.iterationsPerSecond ?? 0 },
               }),
           }),
         (outcome) => {
-          this.finished.set(jobId, { inputs, base, outcome, runDir });
+          this.finished.set(jobId, session);
           const { deblurOnnx: _g, motionOnnx: _m, ...summary } = outcome;
           return {
             message: `${summary.iterations} iterations${summary.resumedFrom === null ? '' : ` (resumed at ${summary.resumedFrom})`} in ${(summary.seconds / 60).toFixed(1)} min: motion left ${summary.before.motionLeftPx.toFixed(2)} → ${summary.after.motionLeftPx.toFixed(2)} px`,
@@ -62,11 +58,10 @@ export class AdaptJobs {
 
   /** Keep (save as a personal model) or discard what an adaptation produced. */
   async finish(jobId: string, keep: boolean): Promise<void> {
-    const f = this.finished.get(jobId);
-    if (!f) throw new Error('no finished adaptation with that id');
-    if (keep) await savePersonalModel(this.registry, f.inputs, f.base, f.outcome);
+    const session = this.finished.get(jobId);
+    if (!session) throw new Error('no finished adaptation with that id');
+    await session.finish(keep);
     this.finished.delete(jobId);
-    await fs.rm(f.runDir, { recursive: true, force: true });
   }
 
   async dispose(): Promise<void> {
