@@ -1,20 +1,11 @@
-import fs from 'node:fs/promises';
 import type { AdaptRequest, AdaptSummary } from '../../ipc/contract.ts';
 import type { ModelRegistry } from '../models/index.ts';
-import { budgetedProgress, runAdaptation, type AdaptBase, type AdaptInputs, type AdaptOutcome } from '../jobs/adapt.ts';
-import { adaptRunDir, assertModelNameFree, resolveAdaptBase, savePersonalModel } from '../jobs/adapt-model.ts';
+import { AdaptationSession } from '../jobs/adapt-session.ts';
 import type { JobRunner } from './job-runner.ts';
-
-interface Finished {
-  inputs: AdaptInputs;
-  base: AdaptBase;
-  outcome: AdaptOutcome;
-  runDir: string;
-}
 
 /** "Adapt to my photos" jobs: run in the background, then wait for the user to keep or discard the result. */
 export class AdaptJobs {
-  private readonly finished = new Map<string, Finished>();
+  private readonly finished = new Map<string, AdaptationSession>();
 
   constructor(
     private readonly registry: ModelRegistry,
