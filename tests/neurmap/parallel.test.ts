@@ -4,7 +4,7 @@ import { LocalEngine } from '../../src-main/engine/neurmap/engine.ts';
 import { WorkerEngine, workerCompute } from '../../src-main/engine/neurmap/parallel.ts';
 import { parseTrainingConfig } from '../../src-main/engine/neurmap/config.ts';
 import { SharpMotionPool } from '../../src-main/engine/neurmap/losses.ts';
-import { tinyNetworkSpec } from '../../src-main/engine/neurmap/network-spec.ts';
+import { tinyNetworkSpec } from './helpers/tiny-networks.ts';
 import { trainNeurmap } from '../../src-main/engine/neurmap/trainer.ts';
 import { createTinyNetwork, disposeNetworks, MemoryBatchSource, useCpu } from './helpers/fixtures.ts';
 

@@ -78,7 +78,7 @@ const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(
 process.stdout.write(`Deblurring on ${cpu} (networks: ONNX Runtime CPU provider)\n\n${table}\n`);
 
 if (!values['skip-training']) {
-  const bench = path.join(appRoot, 'src-main', 'engine', 'neurmap', 'bench-training.ts');
+  const bench = path.join(appRoot, 'tools', 'bench', 'training.ts');
   if (await fs.access(bench).then(() => true, () => false)) {
     process.stdout.write('\nIn-app training (NeurMAP iteration: M, D and G updates), batch 4 of 128×128 crops:\n\n');
     process.stdout.write(execFileSync(process.execPath, ['--import', 'tsx', bench], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));

@@ -40,13 +40,3 @@ export function onnxNetworkSpec(file: string, name: string): NetworkSpec {
 export function patchGanSpec(opts: Record<string, unknown> = {}): NetworkSpec {
   return { module: new URL('../graph/patchgan' + moduleExtension(), import.meta.url).href, export: 'createPatchGan', args: [opts] };
 }
-
-/** A stand-in for a shipped network (standin-models.ts), for benches before models/*.onnx exist. */
-export function standInNetworkSpec(kind: 'g-fast' | 'm', seed = 1): NetworkSpec {
-  return { module: new URL('./standin-models' + moduleExtension(), import.meta.url).href, export: 'createStandInNetwork', args: [kind, seed] };
-}
-
-/** One of tiny-networks.ts's small test networks. */
-export function tinyNetworkSpec(kind: 'deblur' | 'motion' | 'discriminator', opts: { seed?: number; width?: number; residualScale?: number } = {}): NetworkSpec {
-  return { module: new URL('./tiny-networks' + moduleExtension(), import.meta.url).href, export: 'createTinyNetwork', args: [kind, opts] };
-}

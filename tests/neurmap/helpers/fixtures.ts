@@ -4,7 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { BatchSource, TrainingBatch } from '../../../src-main/engine/neurmap/batch.ts';
 import type { NeurmapNetworks } from '../../../src-main/engine/neurmap/iteration.ts';
-import { createTinyNetwork } from '../../../src-main/engine/neurmap/tiny-networks.ts';
+import { createTinyNetwork } from './tiny-networks.ts';
 import { useTrainingBackend } from '../../../src-main/engine/neurmap/tf-backend.ts';
 import { slotRng } from '../../../src-main/engine/neurmap/data.ts';
 import { blurWithOffsets, createFloatImage, linearOffsetField, Rng, type FloatImage } from '../../../src-main/engine/synth/index.ts';

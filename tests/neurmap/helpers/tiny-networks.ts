@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import type { TrainableNetwork } from '../graph/trainable-network.ts';
-import { Rng } from '../synth/random.ts';
+import type { TrainableNetwork } from '../../../src-main/engine/graph/trainable-network.ts';
+import { Rng } from '../../../src-main/engine/synth/random.ts';
+import type { NetworkSpec } from '../../../src-main/engine/neurmap/network-spec.ts';
 
 /**
  * Small plain-tfjs networks that implement TrainableNetwork: for the trainer's tests and for the training bench
@@ -84,4 +85,9 @@ export function createTinyNetwork(kind: TinyKind, opts: TinyNetworkOptions = {})
       for (const v of variables) v.dispose();
     },
   };
+}
+
+/** One of these networks as a network spec, for the data-parallel workers to build. */
+export function tinyNetworkSpec(kind: TinyKind, opts: TinyNetworkOptions = {}): NetworkSpec {
+  return { module: import.meta.url, export: 'createTinyNetwork', args: [kind, opts] };
 }

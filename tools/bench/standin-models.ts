@@ -1,6 +1,7 @@
-import { DataType, encodeModel, float32Tensor, makeAttribute, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../graph/onnx-file.ts';
-import { loadTrainableNetwork, type OnnxTrainableNetwork } from '../graph/interpreter.ts';
-import { Rng } from '../synth/random.ts';
+import { DataType, encodeModel, float32Tensor, makeAttribute, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../../src-main/engine/graph/onnx-file.ts';
+import { loadTrainableNetwork, type OnnxTrainableNetwork } from '../../src-main/engine/graph/interpreter.ts';
+import { Rng } from '../../src-main/engine/synth/random.ts';
+import type { NetworkSpec } from '../../src-main/engine/neurmap/network-spec.ts';
 
 /**
  * Stand-ins for the shipped networks while models/*.onnx do not exist yet: the same U-Net family and sizes as
@@ -89,4 +90,9 @@ export function standInModel(kind: StandInKind, seed = 1): ModelProto {
 export function createStandInNetwork(kind: StandInKind, seed = 1): OnnxTrainableNetwork {
   const name = kind === 'm' ? 'motion' : 'deblur';
   return loadTrainableNetwork(encodeModel(standInModel(kind, seed)), name, { label: `${kind} stand-in` });
+}
+
+/** A stand-in as a network spec, for the training bench's worker threads to build. */
+export function standInNetworkSpec(kind: StandInKind, seed = 1): NetworkSpec {
+  return { module: import.meta.url, export: 'createStandInNetwork', args: [kind, seed] };
 }

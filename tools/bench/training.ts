@@ -4,7 +4,7 @@
  * data-parallel worker threads. Where a model file is missing, an untrained stand-in of the same architecture
  * and size (standin-models.ts) is used instead, and the table says so.
  *
- *   node --import tsx src-main/engine/neurmap/bench-training.ts [--g FILE] [--m FILE] [--crop 128]
+ *   node --import tsx tools/bench/training.ts [--g FILE] [--m FILE] [--crop 128]
  *        [--iterations 4] [--warmup 1] [--workers 0,1,2] [--backend auto|wasm|cpu|native] [--d-channels 32]
  *
  * (0 workers = in-process.) A table, not a timed test: the numbers depend on the machine and its load.
@@ -12,18 +12,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseTrainingConfig, type TrainingConfig } from './config.ts';
-import type { TrainingEngine } from './engine.ts';
-import { LocalEngine } from './engine.ts';
-import { SharpMotionPool } from './losses.ts';
-import { buildNetwork, onnxNetworkSpec, patchGanSpec, standInNetworkSpec, type NetworkSpec, type NetworkSpecs } from './network-spec.ts';
-import { WorkerEngine } from './parallel.ts';
-import { useTrainingBackend, type BackendChoice } from './tf-backend.ts';
-import { learningRates } from './trainer.ts';
-import { emptyBatch, type TrainingBatch } from './batch.ts';
-import { blurWithOffsets, linearOffsetField } from '../synth/index.ts';
-import { slotRng } from './data.ts';
-import { IN_APP_PATCHGAN } from '../graph/patchgan.ts';
+import { parseTrainingConfig, type TrainingConfig } from '../../src-main/engine/neurmap/config.ts';
+import type { TrainingEngine } from '../../src-main/engine/neurmap/engine.ts';
+import { LocalEngine } from '../../src-main/engine/neurmap/engine.ts';
+import { SharpMotionPool } from '../../src-main/engine/neurmap/losses.ts';
+import { buildNetwork, onnxNetworkSpec, patchGanSpec, type NetworkSpec, type NetworkSpecs } from '../../src-main/engine/neurmap/network-spec.ts';
+import { standInNetworkSpec } from './standin-models.ts';
+import { WorkerEngine } from '../../src-main/engine/neurmap/parallel.ts';
+import { useTrainingBackend, type BackendChoice } from '../../src-main/engine/neurmap/tf-backend.ts';
+import { learningRates } from '../../src-main/engine/neurmap/trainer.ts';
+import { emptyBatch, type TrainingBatch } from '../../src-main/engine/neurmap/batch.ts';
+import { blurWithOffsets, linearOffsetField } from '../../src-main/engine/synth/index.ts';
+import { slotRng } from '../../src-main/engine/neurmap/data.ts';
+import { IN_APP_PATCHGAN } from '../../src-main/engine/graph/patchgan.ts';
 
 export interface TrainingBenchOptions {
   gModel?: string;
@@ -54,7 +55,7 @@ export interface TrainingBenchResult {
   batch: string;
 }
 
-const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
+const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 export async function benchTraining(opts: TrainingBenchOptions = {}): Promise<TrainingBenchResult> {
   const crop = opts.crop ?? 128;

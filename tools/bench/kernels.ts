@@ -1,10 +1,10 @@
 /**
  * Micro-benchmark of the convolution gradient kernels (not a test; prints a table):
  *
- *   node --import tsx src-main/engine/tfjs/bench-kernels.ts [--reps 5] [--no-cpu] [--cpu-full]
+ *   node --import tsx tools/bench/kernels.ts [--reps 5] [--no-cpu] [--cpu-full]
  *
  * ms per forward + backward (dX and dW) of a 3×3 conv 32→32 on a 4×32×128×128 (NCHW; NHWC inside) input, on
- * - wasm with NeurMAP's kernels (kernels/wasm-kernels.ts),
+ * - wasm with NeurMAP's kernels (src-main/engine/tfjs/kernels/wasm-kernels.ts),
  * - wasm with its own kernels (the default path: Conv2DBackpropInput is a loop, Conv2DBackpropFilter is missing),
  * - tfjs' pure-JS cpu backend (the only default path that has every gradient; one run; its dW takes minutes at
  *   this size, so it runs only with --cpu-full),
@@ -12,8 +12,8 @@
  * the reblur module's bilinear sampling (GatherV2 and UnsortedSegmentSum).
  */
 import * as tf from '@tensorflow/tfjs';
-import { initTrainingBackend } from './backend.ts';
-import { registerWasmKernels, unregisterWasmKernels } from './kernels/wasm-kernels.ts';
+import { initTrainingBackend } from '../../src-main/engine/tfjs/backend.ts';
+import { registerWasmKernels, unregisterWasmKernels } from '../../src-main/engine/tfjs/kernels/wasm-kernels.ts';
 
 type T4 = tf.Tensor4D;
 
