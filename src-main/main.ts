@@ -9,18 +9,19 @@ import path from 'node:path';
 import { appRoot, baseModelsDir, userDataDir } from './engine/paths.ts';
 import { createApiDispatcher, type DialogProvider } from './ipc/handlers.ts';
 import { PathGrants } from './ipc/grants.ts';
-import { DROP_GRANT_CHANNEL, INVOKE_METHODS, JOB_EVENT_CHANNEL, channelOf } from './ipc/channels.ts';
-import type { OutputFormat } from './ipc/contract.ts';
+import { DROP_GRANT_CHANNEL, JOB_EVENT_CHANNEL, channelOf } from './ipc/channels.ts';
+import { INVOKE_METHODS } from '../src-shared/contract/methods.ts';
+import type { OutputFormat } from '../src-shared/contract/types.ts';
 import { createHostedStudio, type HostedStudio, type HostProcess } from './studio-host/client.ts';
 import type { FromHost } from './studio-host/protocol.ts';
 import { hostEntry } from './studio-host/node-process.ts';
-import { mimeOf } from './bridge/mime.ts';
+import { mimeOf, securityHeaders } from './served-files.ts';
+import { PHOTO_EXTENSIONS } from '../src-shared/photo-files.ts';
 import {
   APP_ENTRY, APP_ORIGIN, APP_SCHEME, ASSET_SCHEME, acceptDropGrant, allowPermission, appRequestFile, assetRequestPath,
-  ELECTRON_ASSET_URL, isAllowedNavigation, schemePrivileges, securityHeaders, windowOpenHandler, windowOptions,
+  ELECTRON_ASSET_URL, isAllowedNavigation, schemePrivileges, windowOpenHandler, windowOptions,
 } from './window-options.ts';
 
-const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'tif', 'tiff', 'webp', 'heic', 'heif', 'avif'];
 const FORMAT_EXTENSIONS: Record<OutputFormat, string[]> = { jpeg: ['jpg', 'jpeg'], png: ['png'], tiff: ['tif', 'tiff'], webp: ['webp'] };
 
 // Must happen before 'ready'.
@@ -65,7 +66,7 @@ function electronDialogs(): DialogProvider {
       const opts: Electron.OpenDialogOptions = {
         title: 'Open photos',
         properties: ['openFile', 'multiSelections'],
-        filters: [{ name: 'Photos', extensions: IMAGE_EXTENSIONS }, { name: 'All files', extensions: ['*'] }],
+        filters: [{ name: 'Photos', extensions: PHOTO_EXTENSIONS.map((e) => e.slice(1)) }, { name: 'All files', extensions: ['*'] }],
       };
       const w = parent();
       const r = w ? await dialog.showOpenDialog(w, opts) : await dialog.showOpenDialog(opts);

@@ -9,31 +9,21 @@
  * window.neurmap.pathsForDroppedFiles(files) for the paths, which resolves once the grant is in place.
  */
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
-import { DROP_GRANT_CHANNEL, INVOKE_METHODS, JOB_EVENT_CHANNEL, channelOf } from './ipc/channels.ts';
-import type { JobEvent, NeurmapApi } from './ipc/contract.ts';
+import { DROP_GRANT_CHANNEL, JOB_EVENT_CHANNEL, channelOf } from './ipc/channels.ts';
+import { INVOKE_METHODS } from '../src-shared/contract/methods.ts';
+import type { CallOutcome, ErrorEnvelope, JobEvent, NeurmapApi } from '../src-shared/contract/types.ts';
+import { CallError } from '../src-shared/contract/errors.ts';
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
-
-class NeurmapError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'NeurmapError';
-  }
-}
-
-function unwrap(o: Outcome): unknown {
+function unwrap(o: CallOutcome): unknown {
   if (o && o.ok) return o.value;
-  const err = (o as { error?: { code: string; message: string } })?.error ?? { code: 'ipc', message: 'no answer from the app' };
-  // Errors cross the context bridge as plain Errors: keep the code in the message prefix-free, and as a property.
-  throw new NeurmapError(err.code, err.message);
+  const err = (o as { error?: ErrorEnvelope })?.error ?? { code: 'ipc', message: 'no answer from the app' };
+  // Errors cross the context bridge as plain Errors: the message is the user's line, the code a property.
+  throw CallError.fromEnvelope(err);
 }
 
 const api: Record<string, unknown> = {};
 for (const method of INVOKE_METHODS) {
-  api[method] = async (...args: unknown[]) => unwrap((await ipcRenderer.invoke(channelOf(method), ...args)) as Outcome);
+  api[method] = async (...args: unknown[]) => unwrap((await ipcRenderer.invoke(channelOf(method), ...args)) as CallOutcome);
 }
 api.onJobEvent = (cb: (e: JobEvent) => void) => {
   const listener = (_e: unknown, ev: JobEvent) => cb(ev);

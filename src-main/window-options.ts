@@ -52,46 +52,6 @@ export function windowOptions(preload: string, iconPath?: string) {
   };
 }
 
-/**
- * The Content-Security-Policy of the renderer. No inline or remote script, no eval, no plugins, no frames,
- * no form posts; images only from the app, the asset scheme (or the bridge's own origin) and blobs made
- * by the renderer (canvas exports).
- */
-export function contentSecurityPolicy(shell: 'electron' | 'browser'): string {
-  const self = "'self'";
-  const images = shell === 'electron' ? `${self} ${ASSET_SCHEME}: blob: data:` : `${self} blob: data:`;
-  const connect = shell === 'electron' ? `${self} ${ASSET_SCHEME}:` : self;
-  return [
-    `default-src 'none'`,
-    `script-src ${self}`,
-    `style-src ${self}`,
-    `img-src ${images}`,
-    `font-src ${self}`,
-    `connect-src ${connect}`,
-    `media-src 'none'`,
-    `object-src 'none'`,
-    `frame-src 'none'`,
-    `child-src 'none'`,
-    `worker-src ${self}`,
-    `frame-ancestors 'none'`,
-    `form-action 'none'`,
-    `base-uri 'none'`,
-  ].join('; ');
-}
-
-/** Headers sent with every page and script of the renderer, in both shells. */
-export function securityHeaders(shell: 'electron' | 'browser'): Record<string, string> {
-  return {
-    'Content-Security-Policy': contentSecurityPolicy(shell),
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-    'Cross-Origin-Opener-Policy': 'same-origin',
-    'Cross-Origin-Resource-Policy': 'same-origin',
-    'X-Frame-Options': 'DENY',
-    'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=(), hid=(), bluetooth=()',
-  };
-}
-
 /** will-navigate: only the app's own entry page (a reload); everything else is blocked. */
 export function isAllowedNavigation(url: string): boolean {
   try {

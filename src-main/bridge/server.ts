@@ -16,16 +16,17 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { createApiDispatcher, type ApiDispatcher, type CallOutcome } from '../ipc/handlers.ts';
+import type { z } from 'zod';
+import { createApiDispatcher, type ApiDispatcher } from '../ipc/handlers.ts';
 import { PathGrants } from '../ipc/grants.ts';
-import { folderPurposeSchema, pathSchema } from '../ipc/schemas.ts';
-import type { Asset, StudioApi } from '../ipc/contract.ts';
+import type { Asset, CallOutcome, FolderEntry, FolderListing, FsPickReply, StudioApi, UploadReply } from '../../src-shared/contract/types.ts';
+import { fsListRequestSchema, fsPickRequestSchema, uploadQuerySchema } from '../../src-shared/contract/schemas.ts';
+import { describeBodyIssues } from '../../src-shared/contract/args.ts';
+import { CallError } from '../../src-shared/contract/errors.ts';
+import { hasPhotoExtension } from '../../src-shared/photo-files.ts';
 import { assetUrlOf, type AssetUrlForm } from '../ipc/asset-url.ts';
 import { checkRequest, newToken } from './auth.ts';
-import { mimeOf } from './mime.ts';
-import { securityHeaders } from '../window-options.ts';
-
-export const PHOTO_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp', '.heic', '.heif', '.avif'];
+import { BASE_HEADERS, mimeOf, securityHeaders } from '../served-files.ts';
 
 /** Hands out and remembers asset URLs; the bridge serves only what it handed out. */
 export class AssetUrls {
@@ -70,21 +71,12 @@ export interface Bridge {
   close(): Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, `the request is larger than ${Math.round(limit / 1e6)} MB`);
+    if (size > limit) throw new CallError('payload-too-large', `the request is larger than ${Math.round(limit / 1e6)} MB`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
@@ -92,24 +84,24 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffe
 
 async function readJson(req: http.IncomingMessage, limit = 1 << 20): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
-  if (!type.startsWith('application/json')) throw new HttpError(415, 'expected a JSON body (Content-Type: application/json)');
+  if (!type.startsWith('application/json')) throw new CallError('unsupported-media-type', 'expected a JSON body (Content-Type: application/json)');
   const body = await readBody(req, limit);
   try {
     return JSON.parse(body.toString('utf8') || 'null');
   } catch {
-    throw new HttpError(400, 'the body is not valid JSON');
+    throw new CallError('bad-request', 'the body is not valid JSON');
   }
 }
 
+/** A JSON body checked against its contract schema (no body counts as an empty object). */
+async function readBodyAs<T extends z.ZodType>(req: http.IncomingMessage, schema: T): Promise<z.output<T>> {
+  const parsed = schema.safeParse((await readJson(req)) ?? {});
+  if (!parsed.success) throw new CallError('invalid-argument', describeBodyIssues(parsed.error));
+  return parsed.data;
+}
+
 function send(res: http.ServerResponse, status: number, body: string | Uint8Array, type: string, extra: Record<string, string> = {}): void {
-  res.writeHead(status, {
-    'Content-Type': type,
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-    'Cross-Origin-Resource-Policy': 'same-origin',
-    ...extra,
-  });
+  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...BASE_HEADERS, ...extra });
   res.end(body);
 }
 
@@ -117,10 +109,15 @@ function sendJson(res: http.ServerResponse, status: number, value: unknown): voi
   send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
 }
 
+/** The HTTP status of an error envelope's code. */
 const STATUS_OF: Record<string, number> = {
   'invalid-argument': 400,
+  'bad-request': 400,
   'not-granted': 403,
   'unknown-method': 404,
+  'method-not-allowed': 405,
+  'payload-too-large': 413,
+  'unsupported-media-type': 415,
   unavailable: 501,
   // The engine's errors about what the user gave it (image/errors.ts, fs/folders.ts) are the request's fault, not the bridge's.
   'not-found': 404,
@@ -149,24 +146,13 @@ export function rewriteIndex(html: string, token: string): string {
     .replace('<head>', `<head>\n    <meta name="neurmap-token" content="${t}">`);
 }
 
-export interface FolderEntry {
-  name: string;
-  path: string;
-  kind: 'dir' | 'file';
-  size?: number;
-  modified?: string;
-}
-
-export async function listForPicker(dir: string | undefined, showHidden = false): Promise<{
-  dir: string;
-  parent: string | null;
-  entries: FolderEntry[];
-  roots: Array<{ name: string; path: string }>;
-}> {
+export async function listForPicker(dir: string | undefined, showHidden = false): Promise<FolderListing> {
   const home = os.homedir();
   const target = dir ? path.resolve(dir) : home;
   const list = await fs.readdir(target, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
-    throw new HttpError(e.code === 'ENOENT' ? 404 : 403, `cannot open folder ${target}: ${e.code === 'ENOENT' ? 'it does not exist' : 'permission denied'}`);
+    throw e.code === 'ENOENT'
+      ? new CallError('not-found', `cannot open folder ${target}: it does not exist`)
+      : new CallError('permission', `cannot open folder ${target}: permission denied`);
   });
   const entries: FolderEntry[] = [];
   for (const d of list) {
@@ -180,7 +166,7 @@ export async function listForPicker(dir: string | undefined, showHidden = false)
       isFile = !!st?.isFile();
     }
     if (isDir) entries.push({ name: d.name, path: full, kind: 'dir' });
-    else if (isFile && PHOTO_EXTENSIONS.includes(path.extname(d.name).toLowerCase())) {
+    else if (isFile && hasPhotoExtension(d.name)) {
       const st = await fs.stat(full).catch(() => null);
       entries.push({ name: d.name, path: full, kind: 'file', size: st?.size, modified: st?.mtime.toISOString() });
     }
@@ -203,160 +189,203 @@ export function safeUploadName(name: string): string {
   return clean || 'dropped-photo';
 }
 
+/** What every route works with: one bridge's dispatcher, assets, uploads and open event streams. */
+interface BridgeState {
+  token: string;
+  studio: BridgeOptions['studio'];
+  dispatcher: ApiDispatcher;
+  assets: AssetUrls;
+  uploadDir: string;
+  maxUpload: number;
+  rendererDir: string | null;
+  eventStreams: Set<http.ServerResponse>;
+}
+
+interface RouteRequest {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  url: URL;
+  method: string;
+}
+
+interface Route {
+  /** The HTTP method it answers; '*' answers every method (and refuses the wrong ones itself). */
+  method: 'GET' | 'POST' | '*';
+  /** An exact path, or a prefix when it ends in '/'. */
+  path: string;
+  handle(r: RouteRequest, s: BridgeState): Promise<void>;
+}
+
+/** POST /api/<method>: the NeurmapApi call, through the same dispatcher as Electron's IPC. */
+async function callApi({ req, res, url, method }: RouteRequest, s: BridgeState): Promise<void> {
+  if (method !== 'POST') throw new CallError('method-not-allowed', 'use POST');
+  const body = (await readJson(req)) as { args?: unknown } | null;
+  const args = body && typeof body === 'object' && 'args' in body ? body.args : [];
+  const outcome = await s.dispatcher.handle(url.pathname.slice('/api/'.length), args);
+  sendJson(res, outcomeStatus(outcome), outcome);
+}
+
+/** GET /events: Server-Sent Events, one JobEvent per message. */
+async function streamEvents({ req, res }: RouteRequest, s: BridgeState): Promise<void> {
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-store',
+    Connection: 'keep-alive',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.write(': connected\n\n');
+  s.eventStreams.add(res);
+  const ping = setInterval(() => res.write(': ping\n\n'), 15000);
+  req.on('close', () => {
+    clearInterval(ping);
+    s.eventStreams.delete(res);
+  });
+}
+
+/** GET /asset/<path>: an image the Studio handed out in this run, and nothing else. */
+async function serveAsset({ res, url }: RouteRequest, s: BridgeState): Promise<void> {
+  let assetPath: string;
+  try {
+    assetPath = decodeURIComponent(url.pathname.slice('/asset/'.length));
+  } catch {
+    throw new CallError('not-found', 'not found');
+  }
+  if (!s.assets.has(assetPath) || !s.studio.readAsset) throw new CallError('not-found', 'not found');
+  const asset = await s.studio.readAsset(assetPath);
+  if (!asset) throw new CallError('not-found', 'not found');
+  send(res, 200, asset.bytes, asset.mime, { 'Cache-Control': 'private, max-age=3600' });
+}
+
+/** POST /fs/list: the picker modal's folder browser (folders and photos). */
+async function listFolder({ req, res }: RouteRequest): Promise<void> {
+  const { dir, showHidden } = await readBodyAs(req, fsListRequestSchema);
+  sendJson(res, 200, await listForPicker(dir ?? undefined, showHidden === true));
+}
+
+/** POST /fs/pick: the picker modal's answer. Like a native dialog, it grants what the user picked (once it exists). */
+async function pickPaths({ req, res }: RouteRequest, s: BridgeState): Promise<void> {
+  const pick = await readBodyAs(req, fsPickRequestSchema);
+  const folder = async (p: string): Promise<string> => {
+    const dir = path.resolve(p);
+    const st = await fs.stat(dir).catch(() => null);
+    if (!st?.isDirectory()) throw new CallError('bad-request', `${dir} is not a folder`);
+    return dir;
+  };
+  let paths: string[];
+  switch (pick.kind) {
+    case 'open':
+      for (const p of pick.paths) {
+        const st = await fs.stat(p).catch(() => null);
+        if (!st?.isFile()) throw new CallError('bad-request', `${path.basename(p)} is not a file`);
+      }
+      s.dispatcher.grantChosen({ kind: 'open', paths: pick.paths });
+      paths = pick.paths;
+      break;
+    case 'folder': {
+      const dir = await folder(pick.path);
+      s.dispatcher.grantChosen({ kind: 'folder', purpose: pick.purpose, path: dir });
+      paths = [dir];
+      break;
+    }
+    case 'save': {
+      const file = path.join(await folder(pick.dir), pick.name);
+      s.dispatcher.grantChosen({ kind: 'save', path: file });
+      paths = [file];
+      break;
+    }
+    case 'mkdir': {
+      const created = path.join(path.resolve(pick.dir), pick.name);
+      await fs.mkdir(created).catch((e: NodeJS.ErrnoException) => {
+        throw new CallError('bad-request', e.code === 'EEXIST' ? `${pick.name} exists already` : `cannot create ${pick.name}: ${e.code}`);
+      });
+      paths = [created];
+      break;
+    }
+  }
+  sendJson(res, 200, { paths } satisfies FsPickReply);
+}
+
+/** POST /upload?name=<file>: a file dropped on the page, stored in a temp folder of its own and granted. */
+async function receiveUpload({ req, res, url }: RouteRequest, s: BridgeState): Promise<void> {
+  const query = uploadQuerySchema.safeParse({ name: url.searchParams.get('name') ?? undefined });
+  if (!query.success) throw new CallError('invalid-argument', describeBodyIssues(query.error));
+  const name = safeUploadName(query.data.name);
+  const bytes = await readBody(req, s.maxUpload);
+  if (bytes.length === 0) throw new CallError('bad-request', 'the dropped file is empty');
+  const dir = path.join(s.uploadDir, crypto.randomBytes(6).toString('hex'));
+  await fs.mkdir(dir, { recursive: true });
+  const file = path.join(dir, name);
+  await fs.writeFile(file, bytes);
+  s.dispatcher.grantChosen({ kind: 'drop', paths: [file] });
+  sendJson(res, 200, { path: file } satisfies UploadReply);
+}
+
+/** GET anything else: the built renderer (index.html with the token, its script and style). */
+async function serveStatic({ res, url }: RouteRequest, s: BridgeState): Promise<void> {
+  if (!s.rendererDir) throw new CallError('not-found', 'the renderer is not built: run `npm run build:renderer`');
+  const rendererDir = s.rendererDir;
+  let rel = decodeURIComponent(url.pathname);
+  if (rel === '/' || rel === '') rel = '/index.html';
+  const file = path.resolve(rendererDir, '.' + rel);
+  if (rel.includes('\0') || (file !== rendererDir && !file.startsWith(rendererDir + path.sep))) throw new CallError('not-found', 'not found');
+  const body = await fs.readFile(file).catch(() => null);
+  if (!body) throw new CallError('not-found', 'not found');
+  if (file.endsWith('index.html')) {
+    send(res, 200, rewriteIndex(body.toString('utf8'), s.token), 'text/html; charset=utf-8', securityHeaders('browser'));
+    return;
+  }
+  send(res, 200, body, mimeOf(file), securityHeaders('browser'));
+}
+
+/** First match wins. */
+const ROUTES: readonly Route[] = [
+  { method: '*', path: '/api/', handle: callApi },
+  { method: 'GET', path: '/events', handle: streamEvents },
+  { method: 'GET', path: '/asset/', handle: serveAsset },
+  { method: 'POST', path: '/fs/list', handle: listFolder },
+  { method: 'POST', path: '/fs/pick', handle: pickPaths },
+  { method: 'POST', path: '/upload', handle: receiveUpload },
+  { method: 'GET', path: '/', handle: serveStatic },
+];
+
+function routeOf(method: string, pathname: string): Route | undefined {
+  return ROUTES.find(
+    (r) => (r.method === '*' || r.method === method) && (r.path.endsWith('/') ? pathname.startsWith(r.path) : pathname === r.path),
+  );
+}
+
+/** Routes whose answers are JSON, failures included (the others answer a failure in plain text). */
+function answersJson(url: string | undefined): boolean {
+  return !!url && (url.startsWith('/api/') || url.startsWith('/fs/') || url.startsWith('/upload'));
+}
+
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const token = options.token ?? newToken();
-  const assets = options.assets ?? new AssetUrls(token);
-  const grants = new PathGrants();
-  const dispatcher = createApiDispatcher(options.studio, grants);
-  const uploadDir = options.uploadDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'neurmap-uploads-')));
+  const dispatcher = createApiDispatcher(options.studio, new PathGrants());
+  const state: BridgeState = {
+    token,
+    studio: options.studio,
+    dispatcher,
+    assets: options.assets ?? new AssetUrls(token),
+    uploadDir: options.uploadDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'neurmap-uploads-'))),
+    maxUpload: options.maxUpload ?? 400 * 1024 * 1024,
+    rendererDir: options.rendererDir ? path.resolve(options.rendererDir) : null,
+    eventStreams: new Set(),
+  };
   const ownsUploadDir = !options.uploadDir;
-  const maxUpload = options.maxUpload ?? 400 * 1024 * 1024;
-  const rendererDir = options.rendererDir ? path.resolve(options.rendererDir) : null;
-  const eventStreams = new Set<http.ServerResponse>();
   let port = 0;
 
   const offEvents = dispatcher.onJobEvent((e) => {
     const line = `data: ${JSON.stringify(e)}\n\n`;
-    for (const res of eventStreams) res.write(line);
+    for (const res of state.eventStreams) res.write(line);
   });
-
-  async function serveStatic(res: http.ServerResponse, pathname: string): Promise<void> {
-    if (!rendererDir) throw new HttpError(404, 'the renderer is not built: run `npm run build:renderer`');
-    let rel = decodeURIComponent(pathname);
-    if (rel === '/' || rel === '') rel = '/index.html';
-    const file = path.resolve(rendererDir, '.' + rel);
-    if (rel.includes('\0') || (file !== rendererDir && !file.startsWith(rendererDir + path.sep))) throw new HttpError(404, 'not found');
-    const body = await fs.readFile(file).catch(() => null);
-    if (!body) throw new HttpError(404, 'not found');
-    if (file.endsWith('index.html')) {
-      send(res, 200, rewriteIndex(body.toString('utf8'), token), 'text/html; charset=utf-8', securityHeaders('browser'));
-      return;
-    }
-    send(res, 200, body, mimeOf(file), securityHeaders('browser'));
-  }
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const { pathname } = url;
     const method = req.method ?? 'GET';
-
-    if (pathname.startsWith('/api/')) {
-      if (method !== 'POST') throw new HttpError(405, 'use POST');
-      const body = (await readJson(req)) as { args?: unknown } | null;
-      const args = body && typeof body === 'object' && 'args' in body ? body.args : [];
-      const outcome = await dispatcher.handle(pathname.slice(5), args);
-      sendJson(res, outcomeStatus(outcome), outcome);
-      return;
-    }
-    if (pathname === '/events' && method === 'GET') {
-      res.writeHead(200, {
-        'Content-Type': 'text/event-stream; charset=utf-8',
-        'Cache-Control': 'no-store',
-        Connection: 'keep-alive',
-        'X-Content-Type-Options': 'nosniff',
-      });
-      res.write(': connected\n\n');
-      eventStreams.add(res);
-      const ping = setInterval(() => res.write(': ping\n\n'), 15000);
-      req.on('close', () => {
-        clearInterval(ping);
-        eventStreams.delete(res);
-      });
-      return;
-    }
-    if (pathname.startsWith('/asset/') && method === 'GET') {
-      let assetPath: string;
-      try {
-        assetPath = decodeURIComponent(pathname.slice(7));
-      } catch {
-        throw new HttpError(404, 'not found');
-      }
-      if (!assets.has(assetPath) || !options.studio.readAsset) throw new HttpError(404, 'not found');
-      const asset = await options.studio.readAsset(assetPath);
-      if (!asset) throw new HttpError(404, 'not found');
-      send(res, 200, asset.bytes, asset.mime, { 'Cache-Control': 'private, max-age=3600' });
-      return;
-    }
-    if (pathname === '/fs/list' && method === 'POST') {
-      const body = (await readJson(req)) as { dir?: unknown; showHidden?: unknown } | null;
-      const dir = body?.dir;
-      if (dir !== undefined && dir !== null && !pathSchema.safeParse(dir).success) throw new HttpError(400, 'dir must be an absolute path');
-      sendJson(res, 200, await listForPicker((dir as string | null) ?? undefined, body?.showHidden === true));
-      return;
-    }
-    if (pathname === '/fs/pick' && method === 'POST') {
-      const body = (await readJson(req)) as Record<string, unknown> | null;
-      sendJson(res, 200, { paths: await pick(body ?? {}) });
-      return;
-    }
-    if (pathname === '/upload' && method === 'POST') {
-      const name = safeUploadName(url.searchParams.get('name') ?? '');
-      const bytes = await readBody(req, maxUpload);
-      if (bytes.length === 0) throw new HttpError(400, 'the dropped file is empty');
-      const dir = path.join(uploadDir, crypto.randomBytes(6).toString('hex'));
-      await fs.mkdir(dir, { recursive: true });
-      const file = path.join(dir, name);
-      await fs.writeFile(file, bytes);
-      dispatcher.grantChosen({ kind: 'drop', paths: [file] });
-      sendJson(res, 200, { path: file });
-      return;
-    }
-    if (method === 'GET' && !pathname.startsWith('/api')) {
-      await serveStatic(res, pathname);
-      return;
-    }
-    throw new HttpError(404, 'not found');
-  }
-
-  /** The picker modal's answer. Like a native dialog, it grants what the user picked (after checking it exists). */
-  async function pick(body: Record<string, unknown>): Promise<string[]> {
-    const kind = body.kind;
-    const isAbs = (p: unknown): p is string => pathSchema.safeParse(p).success;
-    if (kind === 'open') {
-      const paths = body.paths;
-      if (!Array.isArray(paths) || paths.length === 0 || paths.length > 5000 || !paths.every(isAbs)) throw new HttpError(400, 'paths must be absolute paths');
-      for (const p of paths) {
-        const st = await fs.stat(p).catch(() => null);
-        if (!st?.isFile()) throw new HttpError(400, `${path.basename(p)} is not a file`);
-      }
-      dispatcher.grantChosen({ kind: 'open', paths });
-      return paths;
-    }
-    if (kind === 'folder') {
-      const purpose = folderPurposeSchema.safeParse(body.purpose);
-      if (!purpose.success) throw new HttpError(400, 'purpose is not valid');
-      if (!isAbs(body.path)) throw new HttpError(400, 'path must be an absolute path');
-      const dir = path.resolve(body.path);
-      const st = await fs.stat(dir).catch(() => null);
-      if (!st?.isDirectory()) throw new HttpError(400, `${dir} is not a folder`);
-      dispatcher.grantChosen({ kind: 'folder', purpose: purpose.data, path: dir });
-      return [dir];
-    }
-    if (kind === 'save') {
-      if (!isAbs(body.dir)) throw new HttpError(400, 'dir must be an absolute path');
-      const name = body.name;
-      if (typeof name !== 'string' || !name || name.length > 255 || /[\\/\u0000]/.test(name) || name === '.' || name === '..') {
-        throw new HttpError(400, 'name must be a plain file name');
-      }
-      const dir = path.resolve(body.dir);
-      const st = await fs.stat(dir).catch(() => null);
-      if (!st?.isDirectory()) throw new HttpError(400, `${dir} is not a folder`);
-      const file = path.join(dir, name);
-      dispatcher.grantChosen({ kind: 'save', path: file });
-      return [file];
-    }
-    if (kind === 'mkdir') {
-      if (!isAbs(body.dir) || typeof body.name !== 'string' || !body.name || /[\\/\u0000]/.test(body.name) || body.name.startsWith('.')) {
-        throw new HttpError(400, 'a folder name is needed');
-      }
-      const parent = path.resolve(body.dir);
-      const created = path.join(parent, body.name);
-      await fs.mkdir(created).catch((e: NodeJS.ErrnoException) => {
-        throw new HttpError(400, e.code === 'EEXIST' ? `${body.name} exists already` : `cannot create ${body.name}: ${e.code}`);
-      });
-      return [created];
-    }
-    throw new HttpError(400, 'kind must be open, folder, save or mkdir');
+    const found = url.pathname.startsWith('/api') && !url.pathname.startsWith('/api/') ? undefined : routeOf(method, url.pathname);
+    if (!found) throw new CallError('not-found', 'not found');
+    await found.handle({ req, res, url, method }, state);
   }
 
   const server = http.createServer((req, res) => {
@@ -371,11 +400,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         res.destroy();
         return;
       }
-      const status = err instanceof HttpError ? err.status : 500;
-      const message = err instanceof Error ? err.message : String(err);
-      if (req.url?.startsWith('/api/') || req.url?.startsWith('/fs/') || req.url?.startsWith('/upload')) {
-        sendJson(res, status, { ok: false, error: { code: status === 500 ? 'bridge-error' : 'bad-request', message } });
-      } else send(res, status, message, 'text/plain; charset=utf-8');
+      const error = err instanceof CallError ? err : new CallError('bridge-error', err instanceof Error ? err.message : String(err));
+      const status = STATUS_OF[error.code] ?? 500;
+      if (answersJson(req.url)) sendJson(res, status, { ok: false, error: { code: error.code, message: error.message } } satisfies CallOutcome);
+      else send(res, status, error.message, 'text/plain; charset=utf-8');
     });
   });
   server.headersTimeout = 30_000;
@@ -396,11 +424,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     dispatcher,
     async close() {
       offEvents();
-      for (const res of eventStreams) res.end();
-      eventStreams.clear();
+      for (const res of state.eventStreams) res.end();
+      state.eventStreams.clear();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (ownsUploadDir) await fs.rm(uploadDir, { recursive: true, force: true });
+      if (ownsUploadDir) await fs.rm(state.uploadDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,39 +1,9 @@
 /**
  * IPC channel names, shared by main.ts (ipcMain.handle) and preload.ts (ipcRenderer.invoke).
- * One channel per NeurmapApi method, plus the job-event push channel and the drop-grant channel.
- * No Electron imports: the preload bundles this file, unit tests import it.
+ * One channel per API method (the method list is the contract's: src-shared/contract/methods.ts), plus the
+ * job-event push channel and the drop-grant channel. No Electron imports: the preload bundles this file.
  */
-import type { NeurmapApi } from './contract.ts';
-
-/** Every NeurmapApi method that is a request/response call (onJobEvent is a subscription, not a call). */
-export type InvokeMethod = Exclude<keyof NeurmapApi, 'onJobEvent'>;
-
-export const INVOKE_METHODS = [
-  'systemInfo',
-  'updateSettings',
-  'showOpenDialog',
-  'showFolderDialog',
-  'showSaveDialog',
-  'recentFiles',
-  'openImage',
-  'listFolder',
-  'closeImage',
-  'deblur',
-  'estimateMotion',
-  'exportImage',
-  'startBatch',
-  'startAdapt',
-  'finishAdapt',
-  'cancelJob',
-  'listModels',
-  'selectModel',
-  'deleteModel',
-] as const satisfies readonly InvokeMethod[];
-
-// Compile-time check that the list above names every method (a missing one makes this line fail).
-type Missing = Exclude<InvokeMethod, (typeof INVOKE_METHODS)[number]>;
-const _everyMethodListed: Missing extends never ? true : Missing = true;
-void _everyMethodListed;
+import type { InvokeMethod } from '../../src-shared/contract/methods.ts';
 
 export const CHANNEL_PREFIX = 'neurmap:';
 
@@ -50,19 +20,3 @@ export const JOB_EVENT_CHANNEL = 'neurmap:job-event';
  * Sent by the preload's own trusted drop listener, never exposed to page scripts (see preload.ts).
  */
 export const DROP_GRANT_CHANNEL = 'neurmap:grant-drop';
-
-export function isInvokeMethod(name: string): name is InvokeMethod {
-  return (INVOKE_METHODS as readonly string[]).includes(name);
-}
-
-/** Methods that need the shell's own UI (native dialogs in Electron, the picker modal in a browser). */
-export const DIALOG_METHODS = ['showOpenDialog', 'showFolderDialog', 'showSaveDialog'] as const;
-export type DialogMethod = (typeof DIALOG_METHODS)[number];
-export type StudioMethod = Exclude<InvokeMethod, DialogMethod>;
-
-export function isDialogMethod(name: string): name is DialogMethod {
-  return (DIALOG_METHODS as readonly string[]).includes(name);
-}
-
-/** The methods the engine's Studio answers (every call but the dialogs). */
-export const STUDIO_METHODS: readonly StudioMethod[] = INVOKE_METHODS.filter((m): m is StudioMethod => !isDialogMethod(m));

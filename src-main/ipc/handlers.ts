@@ -1,33 +1,16 @@
 /**
  * The transport-independent dispatcher behind both shells (Electron IPC in main.ts, HTTP in bridge/).
- * For every call: the method must exist, its arguments must pass their zod schema (schemas.ts), and every
- * path argument must have been granted in this run (grants.ts). Only then does the call reach the Studio.
- * Dialog methods go to the shell's own dialog provider, and the paths the user picks there become granted.
+ * For every call: the method must exist, its arguments must pass their zod schema (the contract's
+ * args.ts), and every path argument must have been granted in this run (grants.ts). Only then does the
+ * call reach the Studio. Dialog methods go to the shell's own dialog provider, and the paths the user picks
+ * there become granted. A refused call throws the contract's CallError; transports send its envelope.
  */
-import type { JobEvent, NeurmapApi, OutputFormat, StudioApi } from './contract.ts';
-import { isDialogMethod, isInvokeMethod, type InvokeMethod, type StudioMethod } from './channels.ts';
-import { argSchemas, describeIssues, folderPurposeSchema, pathSchema, type ArgsOf } from './schemas.ts';
+import type { CallOutcome, FolderPurpose, JobEvent, OutputFormat, StudioApi } from '../../src-shared/contract/types.ts';
+import { isDialogMethod, isInvokeMethod, type InvokeMethod, type StudioMethod } from '../../src-shared/contract/methods.ts';
+import { argSchemas, describeIssues, type ArgsOf } from '../../src-shared/contract/args.ts';
+import { folderPurposeSchema, pathSchema } from '../../src-shared/contract/schemas.ts';
+import { CallError, toErrorEnvelope } from '../../src-shared/contract/errors.ts';
 import { PathGrants, type GrantMode } from './grants.ts';
-
-export type ApiErrorCode = 'invalid-argument' | 'not-granted' | 'unknown-method' | 'unavailable';
-
-/** An error the shell raises before the engine is reached. */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  constructor(
-    readonly code: ApiErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** What a transport sends back: never a thrown Error (their serialisation differs per transport). */
-export type CallOutcome =
-  | { ok: true; value: unknown }
-  | { ok: false; error: { code: string; message: string } };
-
-export type FolderPurpose = Parameters<NeurmapApi['showFolderDialog']>[0];
 
 /** The shell's dialogs. They return what the user chose (or nothing); the dispatcher grants it. */
 export interface DialogProvider {
@@ -37,7 +20,7 @@ export interface DialogProvider {
 }
 
 export interface ApiDispatcher {
-  /** Validates, checks grants and forwards; throws ApiError (or the engine's own error). */
+  /** Validates, checks grants and forwards; throws CallError (or the engine's own error). */
   invoke(method: string, args: unknown): Promise<unknown>;
   /** Same as invoke, but never throws: the envelope every transport sends. */
   handle(method: string, args: unknown): Promise<CallOutcome>;
@@ -76,15 +59,6 @@ const PATH_ARGS: { [M in StudioMethod]?: (args: ArgsOf<M>) => PathUse[] } = {
   ],
 };
 
-export function toOutcomeError(err: unknown): { code: string; message: string } {
-  if (err instanceof ApiError) return { code: err.code, message: err.message };
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return { code: typeof code === 'string' && code ? code : 'engine-error', message: err.message || err.name };
-  }
-  return { code: 'engine-error', message: String(err) };
-}
-
 export function createApiDispatcher(
   studio: StudioApi,
   grants: PathGrants = new PathGrants(),
@@ -92,7 +66,7 @@ export function createApiDispatcher(
 ): ApiDispatcher {
   function validate<M extends InvokeMethod>(method: M, args: unknown): ArgsOf<M> {
     const parsed = argSchemas[method].safeParse(args);
-    if (!parsed.success) throw new ApiError('invalid-argument', describeIssues(method, parsed.error));
+    if (!parsed.success) throw new CallError('invalid-argument', describeIssues(method, parsed.error));
     return parsed.data as ArgsOf<M>;
   }
 
@@ -100,7 +74,7 @@ export function createApiDispatcher(
     const uses = (PATH_ARGS[method] as ((a: unknown) => PathUse[]) | undefined)?.(args) ?? [];
     for (const [p, mode, what] of uses) {
       if (!grants.allows(p, mode)) {
-        throw new ApiError(
+        throw new CallError(
           'not-granted',
           mode === 'write'
             ? `${method}: ${what} "${p}" was not chosen for writing in this session; pick it with the save or folder dialog first`
@@ -112,7 +86,7 @@ export function createApiDispatcher(
 
   async function dialog(method: 'showOpenDialog' | 'showFolderDialog' | 'showSaveDialog', args: unknown): Promise<unknown> {
     const dialogs = options.dialogs;
-    if (!dialogs) throw new ApiError('unavailable', `${method}: this shell has no native dialogs (the browser uses its own picker)`);
+    if (!dialogs) throw new CallError('unavailable', `${method}: this shell has no native dialogs (the browser uses its own picker)`);
     if (method === 'showOpenDialog') {
       validate(method, args);
       const paths = (await dialogs.showOpenDialog()).filter((p) => pathSchema.safeParse(p).success);
@@ -136,7 +110,7 @@ export function createApiDispatcher(
   function grantChosen(choice: ChosenPaths): void {
     const check = (p: string) => {
       const r = pathSchema.safeParse(p);
-      if (!r.success) throw new ApiError('invalid-argument', `chosen path "${String(p).slice(0, 200)}": ${r.error.issues[0]?.message}`);
+      if (!r.success) throw new CallError('invalid-argument', `chosen path "${String(p).slice(0, 200)}": ${r.error.issues[0]?.message}`);
     };
     switch (choice.kind) {
       case 'open':
@@ -163,13 +137,13 @@ export function createApiDispatcher(
 
   async function invoke(method: string, args: unknown): Promise<unknown> {
     if (typeof method !== 'string' || !isInvokeMethod(method)) {
-      throw new ApiError('unknown-method', `unknown method "${String(method).slice(0, 64)}"`);
+      throw new CallError('unknown-method', `unknown method "${String(method).slice(0, 64)}"`);
     }
     if (isDialogMethod(method)) return dialog(method, args);
     const valid = validate(method, args);
     checkGrants(method, valid);
     const fn = studio[method] as (...a: unknown[]) => Promise<unknown>;
-    if (typeof fn !== 'function') throw new ApiError('unavailable', `${method}: not available in this version of the engine`);
+    if (typeof fn !== 'function') throw new CallError('unavailable', `${method}: not available in this version of the engine`);
     const value = await fn.apply(studio, valid as unknown[]);
     if (method === 'recentFiles' && Array.isArray(value)) {
       // The engine keeps the files the user opened in earlier runs; listing them is the user's earlier choice.
@@ -186,7 +160,7 @@ export function createApiDispatcher(
       try {
         return { ok: true, value: await invoke(method, args) };
       } catch (err) {
-        return { ok: false, error: toOutcomeError(err) };
+        return { ok: false, error: toErrorEnvelope(err) };
       }
     },
     onJobEvent(cb) {

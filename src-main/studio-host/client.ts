@@ -4,8 +4,9 @@
  * get a final 'failed' event (batches and adaptations resume from their manifests and checkpoints), and the next
  * call starts a fresh host.
  */
-import type { Asset, JobEvent, StudioApi } from '../ipc/contract.ts';
-import { STUDIO_METHODS, type StudioMethod } from '../ipc/channels.ts';
+import type { Asset, JobEvent, StudioApi } from '../../src-shared/contract/types.ts';
+import { CallError } from '../../src-shared/contract/errors.ts';
+import { STUDIO_METHODS, type StudioMethod } from '../../src-shared/contract/methods.ts';
 import type { StudioService } from './studio-loader.ts';
 import type { FromHost, HostSettings, ToHost } from './protocol.ts';
 
@@ -24,14 +25,6 @@ export interface HostedStudioOptions {
   onHandedOut?: (assetPath: string) => void;
   /** How long dispose waits for the host to let go of its workers and files. */
   disposeTimeoutMs?: number;
-}
-
-/** An engine error as it came from the host: the same code and message as if the Studio ran here. */
-export class HostedCallError extends Error {
-  override readonly name = 'HostedCallError';
-  constructor(readonly code: string, message: string) {
-    super(message);
-  }
 }
 
 interface Pending {
@@ -75,7 +68,7 @@ export function createHostedStudio(options: HostedStudioOptions): HostedStudio {
     for (const [id, p] of pending) {
       if (p.proc !== proc) continue;
       pending.delete(id);
-      p.reject(new HostedCallError('engine-stopped', `${p.what}: ${line}; try again`));
+      p.reject(new CallError('engine-stopped', `${p.what}: ${line}; try again`));
     }
     for (const event of [...runningJobs.values()]) {
       emit({ ...event, state: 'failed', etaSeconds: null, message: `${line}; start the job again to resume it` });
@@ -96,7 +89,7 @@ export function createHostedStudio(options: HostedStudioOptions): HostedStudio {
           return;
         case 'init-failed':
           // The next call tries a fresh host (the cause, e.g. a full disk, may be gone by then).
-          settle.reject(new HostedCallError('engine-error', `the engine could not start: ${msg.message}`));
+          settle.reject(new CallError('engine-error', `the engine could not start: ${msg.message}`));
           if (host?.proc === proc) host = null;
           proc.kill();
           return;
@@ -111,7 +104,7 @@ export function createHostedStudio(options: HostedStudioOptions): HostedStudio {
           if (!p) return;
           pending.delete(msg.id);
           if (msg.ok) p.resolve(msg.value);
-          else p.reject(new HostedCallError(msg.error.code, msg.error.message));
+          else p.reject(CallError.fromEnvelope(msg.error)); // the same code and message as if the Studio ran here
           return;
         }
         case 'disposed':
@@ -120,7 +113,7 @@ export function createHostedStudio(options: HostedStudioOptions): HostedStudio {
     });
     proc.onExit((description) => {
       exitedResolve();
-      settle.reject(new HostedCallError('engine-stopped', `the engine process stopped while starting (${description})`));
+      settle.reject(new CallError('engine-stopped', `the engine process stopped while starting (${description})`));
       if (host?.proc === proc) host = null;
       if (!disposed) failAll(proc, description);
     });
@@ -130,7 +123,7 @@ export function createHostedStudio(options: HostedStudioOptions): HostedStudio {
 
   /** The running host, started if need be, once its Studio is up. */
   async function startedHost(what: string): Promise<HostProcess> {
-    if (disposed) throw new HostedCallError('unavailable', `${what}the engine has been shut down`);
+    if (disposed) throw new CallError('unavailable', `${what}the engine has been shut down`);
     host ??= startHost();
     const { proc, ready } = host;
     await ready;
@@ -173,7 +166,7 @@ export function createHostedStudio(options: HostedStudioOptions): HostedStudio {
       if ((await Promise.race([running.exited, timeout])) === 'timeout') running.proc.kill();
       for (const [id, p] of pending) {
         pending.delete(id);
-        p.reject(new HostedCallError('unavailable', `${p.what}: the engine has been shut down`));
+        p.reject(new CallError('unavailable', `${p.what}: the engine has been shut down`));
       }
     },
   };

@@ -3,8 +3,8 @@
  * {code, message}, the same envelope the IPC dispatcher sends, so a shell cannot tell a hosted Studio from a local one.
  */
 import { assetUrlOf } from '../ipc/asset-url.ts';
-import { STUDIO_METHODS } from '../ipc/channels.ts';
-import { toOutcomeError } from '../ipc/handlers.ts';
+import { STUDIO_METHODS } from '../../src-shared/contract/methods.ts';
+import { toErrorEnvelope } from '../../src-shared/contract/errors.ts';
 import { loadStudio, disposeStudio, type StudioService } from './studio-loader.ts';
 import type { FromHost, HostSettings, MessageLink, ToHost } from './protocol.ts';
 
@@ -29,7 +29,7 @@ export function serveStudio(link: MessageLink<ToHost, FromHost>, exit: () => voi
       if (!studio) throw new Error('the engine host was not initialised');
       link.post({ type: 'reply', id, ok: true, value: await work(await studio) });
     } catch (err) {
-      link.post({ type: 'reply', id, ok: false, error: toOutcomeError(err) });
+      link.post({ type: 'reply', id, ok: false, error: toErrorEnvelope(err) });
     }
   }
 

@@ -4,16 +4,14 @@
  * (structured clone: Electron's utility-process port and Node's "advanced" IPC serialization both carry it).
  */
 import type { AssetUrlForm } from '../ipc/asset-url.ts';
-import type { Asset, JobEvent } from '../ipc/contract.ts';
-import type { StudioMethod } from '../ipc/channels.ts';
+import type { Asset, ErrorEnvelope, JobEvent } from '../../src-shared/contract/types.ts';
+import type { StudioMethod } from '../../src-shared/contract/methods.ts';
 
 export interface HostSettings {
   userDataDir: string;
   modelsDir: string;
   assetUrl: AssetUrlForm;
 }
-
-export type CallError = { code: string; message: string };
 
 export type ToHost =
   | { type: 'init'; settings: HostSettings }
@@ -25,7 +23,7 @@ export type FromHost =
   | { type: 'ready' }
   | { type: 'init-failed'; message: string }
   | { type: 'reply'; id: number; ok: true; value: unknown }
-  | { type: 'reply'; id: number; ok: false; error: CallError }
+  | { type: 'reply'; id: number; ok: false; error: ErrorEnvelope }
   /** Sent before the reply that carries the asset's URL, so the shell knows it before the renderer does. */
   | { type: 'handed-out'; assetPath: string }
   | { type: 'job-event'; event: JobEvent }

@@ -2,7 +2,7 @@
  * Loads the engine's Studio inside the engine host process. The shells know the Studio only through the
  * StudioApi contract and the host's messages.
  */
-import type { Asset, StudioApi } from '../ipc/contract.ts';
+import type { Asset, StudioApi } from '../../src-shared/contract/types.ts';
 
 export interface StudioOptions {
   userDataDir: string;

@@ -2,17 +2,11 @@
  * The one object the editor talks to: window.neurmap (Electron's preload) or the bridge client (a browser).
  * Both implement NeurmapApi plus two shell facts: which shell it is, and how dropped files become paths.
  */
-import type { NeurmapApi } from '../../src-main/ipc/contract.ts';
+import type { ShellApi } from '../../src-shared/contract/types.ts';
 import { createBridgeApi } from './bridge-client.ts';
 import { picker } from './picker.svelte.ts';
 
-export type * from '../../src-main/ipc/contract.ts';
-
-export interface ShellApi extends NeurmapApi {
-  shell: 'electron' | 'browser';
-  /** Paths of files the user just dropped on the window, granted for this run (uploaded first in a browser). */
-  pathsForDroppedFiles(files: File[]): Promise<string[]>;
-}
+export type * from '../../src-shared/contract/types.ts';
 
 declare global {
   interface Window {

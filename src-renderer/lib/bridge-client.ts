@@ -3,20 +3,8 @@
  * Authorization header, job events over EventSource, and the browser's stand-ins for native dialogs (the
  * picker modal) and for drag-and-drop paths (uploads).
  */
-import type { JobEvent, NeurmapApi, OutputFormat } from '../../src-main/ipc/contract.ts';
-import type { ShellApi } from './api.ts';
-
-export class BridgeError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'BridgeError';
-  }
-}
-
-export type FolderPurpose = Parameters<NeurmapApi['showFolderDialog']>[0];
+import type { CallOutcome, FolderPurpose, JobEvent, NeurmapApi, OutputFormat, ShellApi, UploadReply } from '../../src-shared/contract/types.ts';
+import { CallError } from '../../src-shared/contract/errors.ts';
 
 /** The picker modal, as the bridge client sees it. */
 export interface Picker {
@@ -40,19 +28,19 @@ export function createBridgeHttp(token: string, baseUrl = ''): BridgeHttp {
           body: JSON.stringify(body),
         });
       } catch {
-        throw new BridgeError('offline', 'Cannot reach NeurMAP Studio: is `npm run serve` still running?');
+        throw new CallError('offline', 'Cannot reach NeurMAP Studio: is `npm run serve` still running?');
       }
       const text = await res.text();
       let data: unknown;
       try {
         data = JSON.parse(text);
       } catch {
-        throw new BridgeError('bridge', text || `the bridge answered ${res.status}`);
+        throw new CallError('bridge-error', text || `the bridge answered ${res.status}`);
       }
-      const env = data as { ok?: boolean; value?: unknown; error?: { code: string; message: string } };
-      if (env && env.ok === false) throw new BridgeError(env.error?.code ?? 'error', env.error?.message ?? 'request failed');
-      if (!res.ok) throw new BridgeError(String(res.status), text);
-      return (env && 'ok' in env ? env.value : data) as T;
+      const env = data as Partial<CallOutcome> | null;
+      if (env && env.ok === false) throw CallError.fromEnvelope(env.error ?? { code: 'error', message: 'request failed' });
+      if (!res.ok) throw new CallError(String(res.status), text);
+      return (env?.ok === true ? env.value : data) as T;
     },
   };
 }
@@ -118,8 +106,8 @@ export function createBridgeApi(opts: { token: string; baseUrl?: string; picker:
           headers: { 'Content-Type': 'application/octet-stream', Authorization: `Bearer ${token}` },
           body: f,
         });
-        const data = (await res.json().catch(() => null)) as { path?: string; error?: { message: string } } | null;
-        if (!res.ok || !data?.path) throw new BridgeError('upload', `${f.name}: ${data?.error?.message ?? 'upload failed'}`);
+        const data = (await res.json().catch(() => null)) as (Partial<UploadReply> & { error?: { message: string } }) | null;
+        if (!res.ok || !data?.path) throw new CallError('upload', `${f.name}: ${data?.error?.message ?? 'upload failed'}`);
         out.push(data.path);
       }
       return out;

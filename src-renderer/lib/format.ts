@@ -1,4 +1,4 @@
-import type { ExifSummary } from '../../src-main/ipc/contract.ts';
+import type { ExifSummary } from '../../src-shared/contract/types.ts';
 
 export function formatEta(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '';

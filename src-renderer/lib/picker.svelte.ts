@@ -2,8 +2,8 @@
  * The browser's stand-in for native open/folder/save dialogs: state for PickerModal.svelte. The modal
  * browses folders through the bridge (/fs/list) and reports the user's pick to /fs/pick, which grants it.
  */
-import type { OutputFormat } from '../../src-main/ipc/contract.ts';
-import type { BridgeHttp, FolderPurpose, Picker } from './bridge-client.ts';
+import type { FolderListing, FolderPurpose, FsListRequest, FsPickReply, FsPickRequest, OutputFormat } from '../../src-shared/contract/types.ts';
+import type { BridgeHttp, Picker } from './bridge-client.ts';
 
 export interface PickRequest {
   mode: 'open' | 'folder' | 'save';
@@ -11,21 +11,6 @@ export interface PickRequest {
   suggestedName?: string;
   format?: OutputFormat;
   resolve: (value: string[] | null) => void;
-}
-
-export interface FolderEntry {
-  name: string;
-  path: string;
-  kind: 'dir' | 'file';
-  size?: number;
-  modified?: string;
-}
-
-export interface FolderListing {
-  dir: string;
-  parent: string | null;
-  entries: FolderEntry[];
-  roots: Array<{ name: string; path: string }>;
 }
 
 class PickerState implements Picker {
@@ -60,12 +45,12 @@ class PickerState implements Picker {
 
   list(dir: string | null): Promise<FolderListing> {
     if (!this.http) throw new Error('no bridge');
-    return this.http.post<FolderListing>('/fs/list', { dir });
+    return this.http.post<FolderListing>('/fs/list', { dir } satisfies FsListRequest);
   }
 
-  async pick(body: Record<string, unknown>): Promise<string[]> {
+  async pick(body: FsPickRequest): Promise<string[]> {
     if (!this.http) throw new Error('no bridge');
-    return (await this.http.post<{ paths: string[] }>('/fs/pick', body)).paths;
+    return (await this.http.post<FsPickReply>('/fs/pick', body)).paths;
   }
 }
 

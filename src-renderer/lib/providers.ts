@@ -1,4 +1,4 @@
-import type { ExecutionProviderChoice, SystemInfo } from '../../src-main/ipc/contract.ts';
+import type { ExecutionProviderChoice, SystemInfo } from '../../src-shared/contract/types.ts';
 
 export interface ProviderOption {
   id: ExecutionProviderChoice;

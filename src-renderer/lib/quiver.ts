@@ -1,5 +1,5 @@
 /** Geometry of the motion view, in image pixels (pure functions, unit-tested). */
-import type { QuiverGrid } from '../../src-main/ipc/contract.ts';
+import type { QuiverGrid } from '../../src-shared/contract/types.ts';
 
 export interface Arrow {
   /** Tail and head of the shaft, in image pixels. */

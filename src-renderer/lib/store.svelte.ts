@@ -1,7 +1,7 @@
 /** Editor state and actions (Svelte 5 runes). Components read `app` and call its methods. */
 import type {
-  BatchRequest, DeblurResult, FolderPhoto, ImageInfo, JobEvent, ModelSummary, MotionResult, OutputFormat, SystemInfo,
-} from '../../src-main/ipc/contract.ts';
+  BatchRequest, DeblurResult, FolderPhoto, ImageInfo, JobEvent, JobEventOf, ModelSummary, MotionResult, OutputFormat, SystemInfo,
+} from '../../src-shared/contract/types.ts';
 import { errorMessage, newJobId, type ShellApi } from './api.ts';
 import { EXT, baseName, failureText, stem } from './format.ts';
 
@@ -42,17 +42,17 @@ export interface BatchFileRow {
  * A batch or an adaptation. It runs in the engine whichever view is shown, so its state lives here: the top bar
  * shows it on every view and its panel shows it again when the user comes back.
  */
-interface LongJob {
+interface LongJob<K extends 'batch' | 'adapt'> {
   jobId: string;
   /** The latest event; null until the first arrives. */
-  last: JobEvent | null;
+  last: JobEventOf<K> | null;
 }
 
-export interface BatchJob extends LongJob {
+export interface BatchJob extends LongJob<'batch'> {
   files: Record<number, BatchFileRow>;
 }
 
-export interface AdaptJob extends LongJob {
+export interface AdaptJob extends LongJob<'adapt'> {
   /** The personal model's name ('' for a job this page did not start). */
   name: string;
   series: Record<string, Array<[number, number]>>;
@@ -72,8 +72,8 @@ export interface AdaptForm {
 const LONG_LABELS = { batch: 'Batch', adapt: 'Adaptation' } as const;
 
 /** What a batch that stopped early did and did not do, from its summary (the final event's result). */
-export function batchOutcome(e: JobEvent): string {
-  const s = e.result as { total: number; done: number; skipped: number; failed: unknown[] } | undefined;
+export function batchOutcome(e: JobEventOf<'batch'>): string {
+  const s = e.result;
   if (!s) return e.message;
   const notProcessed = s.total - s.done - s.skipped - s.failed.length;
   const did = `${s.done} done, ${s.skipped} skipped, ${s.failed.length} failed of ${s.total}`;
@@ -164,14 +164,14 @@ export class AppState {
     return true;
   }
 
-  private onBatchEvent(e: JobEvent): void {
+  private onBatchEvent(e: JobEventOf<'batch'>): void {
     if (!this.adopt('batch', e) || !this.batch) return;
     this.batch.last = e;
     if (e.file) this.batch.files[e.file.index] = { index: e.file.index, name: e.file.name, status: e.file.status, error: e.file.error };
     if (e.state !== 'running') this.longJobEnded('batch', e, e.state === 'cancelled' ? batchOutcome(e) : e.message);
   }
 
-  private onAdaptEvent(e: JobEvent): void {
+  private onAdaptEvent(e: JobEventOf<'adapt'>): void {
     if (!this.adopt('adapt', e) || !this.adapt) return;
     const job = this.adapt;
     job.last = e;
@@ -201,7 +201,8 @@ export class AppState {
     try {
       const id = await this.api.startBatch({ ...$state.snapshot(this.batchForm), strength: this.strength });
       // Its first events may have come before the answer and adopted it already.
-      if (this.batch?.jobId !== id) this.batch = { jobId: id, last: this.jobs[id] ?? null, files: {} };
+      const seen = this.jobs[id];
+      if (this.batch?.jobId !== id) this.batch = { jobId: id, last: seen?.kind === 'batch' ? seen : null, files: {} };
     } catch (err) {
       this.fail(err, 'Batch');
     } finally {
@@ -222,8 +223,9 @@ export class AppState {
         minutes: f.minutes,
         ...(f.baseModelId ? { baseModelId: f.baseModelId } : {}),
       });
+      const seen = this.jobs[id];
       if (this.adapt?.jobId === id) this.adapt.name = name;
-      else this.adapt = { jobId: id, name, last: this.jobs[id] ?? null, series: {}, iterations: 0, iterationsPerSecond: 0, decided: null };
+      else this.adapt = { jobId: id, name, last: seen?.kind === 'adapt' ? seen : null, series: {}, iterations: 0, iterationsPerSecond: 0, decided: null };
     } catch (err) {
       this.fail(err, 'Adapt');
     } finally {

@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Studio } from '../../src-main/engine/studio/studio.ts';
-import type { SystemInfo } from '../../src-main/ipc/contract.ts';
+import type { SystemInfo } from '../../src-shared/contract/types.ts';
 import { providerOptions } from '../../src-renderer/lib/providers.ts';
 import { tempDir, tinyModelsDir } from '../helpers/cli.ts';
 

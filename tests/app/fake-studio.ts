@@ -2,7 +2,7 @@
  * A recording StudioApi for the transport unit tests ONLY (validation, grants, bridge auth).
  * Never used by the e2e suite, which runs the real engine.
  */
-import type { JobEvent, StudioApi, Asset } from '../../src-main/ipc/contract.ts';
+import type { JobEvent, StudioApi, Asset } from '../../src-shared/contract/types.ts';
 
 export interface RecordedCall {
   method: string;

@@ -1,9 +1,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createApiDispatcher, ApiError, type DialogProvider } from '../../src-main/ipc/handlers.ts';
+import { createApiDispatcher, type DialogProvider } from '../../src-main/ipc/handlers.ts';
+import { CallError } from '../../src-shared/contract/errors.ts';
 import { PathGrants } from '../../src-main/ipc/grants.ts';
-import { INVOKE_METHODS, channelOf, type InvokeMethod } from '../../src-main/ipc/channels.ts';
-import { argSchemas } from '../../src-main/ipc/schemas.ts';
+import { channelOf } from '../../src-main/ipc/channels.ts';
+import { INVOKE_METHODS, type InvokeMethod } from '../../src-shared/contract/methods.ts';
+import { argSchemas } from '../../src-shared/contract/args.ts';
 import { fakeStudio } from './fake-studio.ts';
 
 const exportReq = {
@@ -85,7 +87,7 @@ function setup() {
 
 async function rejects(p: Promise<unknown>, code: string, re?: RegExp) {
   await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof ApiError, `expected ApiError, got ${String(err)}`);
+    assert.ok(err instanceof CallError, `expected CallError, got ${String(err)}`);
     assert.equal(err.code, code);
     if (re) assert.match(err.message, re);
     return true;

@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
-  APP_ENTRY, APP_ORIGIN, acceptDropGrant, allowPermission, allowWebview, appRequestFile, assetRequestPath, contentSecurityPolicy,
-  electronAssetUrl, isAllowedNavigation, schemePrivileges, secureWebPreferences, securityHeaders, windowOpenHandler, windowOptions,
+  APP_ENTRY, APP_ORIGIN, acceptDropGrant, allowPermission, allowWebview, appRequestFile, assetRequestPath,
+  electronAssetUrl, isAllowedNavigation, schemePrivileges, secureWebPreferences, windowOpenHandler, windowOptions,
 } from '../../src-main/window-options.ts';
+import { contentSecurityPolicy, securityHeaders } from '../../src-main/served-files.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 

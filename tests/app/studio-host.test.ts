@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createHostedStudio, HostedCallError, type HostedStudio, type HostProcess } from '../../src-main/studio-host/client.ts';
+import { createHostedStudio, type HostedStudio, type HostProcess } from '../../src-main/studio-host/client.ts';
+import type { CallError } from '../../src-shared/contract/errors.ts';
 import { forkNodeHost } from '../../src-main/studio-host/node-process.ts';
 import type { FromHost, HostSettings, ToHost } from '../../src-main/studio-host/protocol.ts';
 import { Studio } from '../../src-main/engine/studio/studio.ts';
 import { assetUrlOf } from '../../src-main/ipc/asset-url.ts';
-import type { JobEvent } from '../../src-main/ipc/contract.ts';
+import type { JobEvent } from '../../src-shared/contract/types.ts';
 import { tinyDeblur, colourMotion } from '../helpers/tiny-onnx.ts';
 import { writeTestPhoto } from '../helpers/photos.ts';
 
@@ -81,7 +82,7 @@ test('a host that dies fails the pending call with one clear line, and the next 
   assert.ok(first);
   const pending = studio.deblur(info.id, 'job-crash-1');
   setImmediate(() => first.kill());
-  await assert.rejects(pending, (err: HostedCallError) => {
+  await assert.rejects(pending, (err: CallError) => {
     assert.equal(err.code, 'engine-stopped');
     assert.match(err.message, /^deblur: the engine process stopped unexpectedly \(killed by SIGKILL\); try again$/);
     return true;
@@ -120,7 +121,7 @@ test('a job that was running when the host died gets a final failed event that s
   const events: JobEvent[] = [];
   hosted.onJobEvent((e) => events.push(e));
   await hosted.ready();
-  const running: JobEvent = { jobId: 'batch-1', kind: 'batch', state: 'running', fraction: 0.4, message: 'photo 4 of 10', etaSeconds: 12 };
+  const running = { jobId: 'batch-1', kind: 'batch', state: 'running', fraction: 0.4, message: 'photo 4 of 10', etaSeconds: 12 } satisfies JobEvent;
   host.reply({ type: 'job-event', event: running });
   host.reply({ type: 'job-event', event: { ...running, jobId: 'deblur-1', kind: 'deblur', state: 'done', fraction: 1 } });
   host.exit('exit code 134');

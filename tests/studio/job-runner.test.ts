@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JobRunner, type JobContext } from '../../src-main/engine/studio/job-runner.ts';
-import type { JobEvent } from '../../src-main/ipc/contract.ts';
+import type { JobEvent } from '../../src-shared/contract/types.ts';
 
 /** Work that reports `fraction`, then waits for its cancel and ends as `end` says. */
 function cancellable(fraction: number, end: (signal: AbortSignal) => unknown) {

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Studio } from '../../src-main/engine/studio/studio.ts';
-import type { BatchRequest, JobEvent } from '../../src-main/ipc/contract.ts';
+import type { BatchRequest, JobEvent } from '../../src-shared/contract/types.ts';
 import { tempDir, tinyModelsDir } from '../helpers/cli.ts';
 import { writeTestPhoto } from '../helpers/photos.ts';
 

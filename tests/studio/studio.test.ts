@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { Studio } from '../../src-main/engine/studio/studio.ts';
-import type { JobEvent } from '../../src-main/ipc/contract.ts';
+import type { JobEvent } from '../../src-shared/contract/types.ts';
 import { tempDir, tinyModelsDir } from '../helpers/cli.ts';
 import { writeShakenPhoto, writeTestPhoto } from '../helpers/photos.ts';
 

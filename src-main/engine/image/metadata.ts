@@ -2,13 +2,22 @@ import exifr from 'exifr';
 import type { SharpMetadata } from './sharp-setup.ts';
 import { exifFromTiffFile, normalizeExif } from './exif-blob.ts';
 import type { SourceFormat } from './formats.ts';
-import type { ExifSummary as ApiExifSummary } from '../../ipc/contract.ts';
 
 export type Orientation = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
-/** What a photo's EXIF says, as plain values (safe to send over IPC or print). */
-/** The contract's summary (what the app shows), plus what the engine also needs. */
-export interface ExifSummary extends ApiExifSummary {
+/** What a photo's EXIF says, as plain values (safe to send over IPC or print; the app shows the first eight). */
+export interface ExifSummary {
+  make?: string;
+  model?: string;
+  lens?: string;
+  /** Seconds, e.g. 0.008 for 1/125 s. */
+  exposureTime?: number;
+  fNumber?: number;
+  iso?: number;
+  /** Millimetres (the real focal length). */
+  focalLength?: number;
+  /** Local time the photo was taken, "2024-05-06T07:08:09", with "+02:00" appended when the camera recorded the offset. */
+  dateTaken?: string;
   /** The full-frame equivalent of `focalLength`, when recorded. */
   focalLength35mm?: number;
   /** The EXIF Orientation tag as recorded (1 when absent). See `DecodedPhoto.source.orientation` for what was applied. */

@@ -23,7 +23,6 @@ import type { TrainingProgress } from '../neurmap/training-log.ts';
 import { MOTION_UNIT_PX } from '../synth/motion-vector.ts';
 import { appRoot } from '../paths.ts';
 import { scanPhotoFolder } from './scan-folder.ts';
-import type { AdaptSummary, HeldOutScore } from '../../ipc/contract.ts';
 import { failureLine } from './failure-line.ts';
 import { probeImage } from '../image/probe.ts';
 import { resolveLimits } from '../image/limits.ts';
@@ -42,6 +41,27 @@ export interface AdaptBase {
   id: string;
   deblur: string;
   motion: string;
+}
+
+/** The held-out score of a model in an adaptation: never trained on, scored before and after. */
+export interface HeldOutScore {
+  /** Motion the base motion model still finds in the deblurred photos, mean px (lower: sharper). */
+  motionLeftPx: number;
+  /** PSNR in dB between each photo and its reblur from the deblurred one (higher: more consistent). */
+  reblurPsnr: number;
+}
+
+/** The before/after card of an adaptation (the app shows it before the user keeps or discards the model). */
+export interface AdaptSummary {
+  status: 'completed' | 'cancelled' | 'stopped';
+  iterations: number;
+  /** The iteration this run continued from (the checkpoint a cancelled run with the same name kept), else null. */
+  resumedFrom: number | null;
+  seconds: number;
+  before: HeldOutScore;
+  after: HeldOutScore;
+  better: boolean;
+  training: { blurry: number; heldOut: number; sharp: number; sharpSource: 'given' | 'library' | 'bundled'; skipped: string[] };
 }
 
 /** The card (better = less motion left without losing reblur consistency) and the adapted networks. */

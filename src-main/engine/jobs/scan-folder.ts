@@ -1,8 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { hasPhotoExtension } from '../../../src-shared/photo-files.ts';
 
-/** Photo files the app opens, by extension; content is checked when decoding. */
-export const PHOTO_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.tif', '.tiff', '.webp', '.heic', '.heif', '.avif']);
 
 /** Files that operating systems and sync tools leave in photo folders. */
 const SYSTEM_FILES = new Set(['thumbs.db', '.ds_store', 'desktop.ini', 'ehthumbs.db', '.picasa.ini', 'icon\r']);
@@ -13,7 +12,7 @@ export function isSystemFile(name: string): boolean {
 }
 
 export function isPhotoFile(name: string): boolean {
-  return !isSystemFile(name) && PHOTO_EXTENSIONS.has(path.extname(name).toLowerCase());
+  return !isSystemFile(name) && hasPhotoExtension(name);
 }
 
 export interface ScanOptions {

@@ -1,4 +1,4 @@
-import type { AdaptRequest, AdaptSummary } from '../../ipc/contract.ts';
+import type { AdaptRequest, AdaptSummary } from '../../../src-shared/contract/types.ts';
 import type { ModelRegistry } from '../models/index.ts';
 import { AdaptationSession } from '../jobs/adapt-session.ts';
 import type { JobRunner } from './job-runner.ts';

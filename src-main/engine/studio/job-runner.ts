@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import crypto from 'node:crypto';
-import type { JobEvent, JobKind } from '../../ipc/contract.ts';
+import type { JobEvent, JobEventOf, JobKind, JobResultOf } from '../../../src-shared/contract/types.ts';
 import { errorLine } from '../jobs/failure-line.ts';
 
-type Progress = Omit<JobEvent, 'jobId' | 'kind' | 'state'>;
+/** What a job reports while it runs (its final outcome goes through `run`'s summarize). */
+type Progress = Omit<JobEventOf<JobKind>, 'jobId' | 'kind' | 'state' | 'result'>;
 
 /** Batch and adaptation each keep every core busy for minutes: one of them at a time. */
 const EXCLUSIVE_KINDS: ReadonlySet<JobKind> = new Set(['batch', 'adapt']);
@@ -52,11 +53,17 @@ export class JobRunner {
   }
 
   /** Runs `work` as job `jobId`; resolves with its result, or rejects with its error (after the final event). */
-  async run<T>(jobId: string, kind: JobKind, work: (ctx: JobContext) => Promise<T>, summarize: (r: T) => { message: string; result?: unknown }): Promise<T> {
+  async run<K extends JobKind, T>(
+    jobId: string,
+    kind: K,
+    work: (ctx: JobContext) => Promise<T>,
+    summarize: (r: T) => { message: string; result?: JobResultOf<K> },
+  ): Promise<T> {
     if (this.running.has(jobId)) throw new Error(`job ${jobId} is already running`);
     const controller = new AbortController();
     this.running.set(jobId, { controller, kind });
-    const emit = (e: Omit<JobEvent, 'jobId' | 'kind'>) => this.events.emit('job', { jobId, kind, ...e } satisfies JobEvent);
+    // The signature ties the kind to its result, which TypeScript cannot follow through a generic union: one cast, here.
+    const emit = (e: Progress & { state: JobEvent['state']; result?: JobResultOf<K> }) => this.events.emit('job', { jobId, kind, ...e } as JobEvent);
     // A job that stops early ends at the fraction it reached: a cancelled job never reads as complete.
     let reached = 0;
     emit({ state: 'running', fraction: 0, message: 'starting', etaSeconds: null });

@@ -17,9 +17,11 @@ import type {
   MotionResult as ApiMotionResult,
   ModelSummary,
   Settings,
+  SettingsPatch,
   StudioApi,
   SystemInfo,
-} from '../../ipc/contract.ts';
+} from '../../../src-shared/contract/types.ts';
+import { settingsSchema } from '../../../src-shared/contract/schemas.ts';
 import { decodeImage, exportImage, type DecodedPhoto } from '../image/index.ts';
 import type { DeblurResult } from '../infer/deblur.ts';
 import { heatMap, rasterToPng, type MotionResult } from '../infer/motion.ts';
@@ -56,12 +58,6 @@ export interface StudioOptions {
   assetUrl: (assetPath: string) => string;
 }
 
-const SettingsSchema = z.object({
-  executionProvider: z.enum(['auto', 'cuda', 'dml', 'coreml', 'cpu']).default('auto'),
-  threads: z.number().int().min(0).max(256).default(0),
-  // 1024: the MAP core's tiles carry margins of a few kernel lengths, which larger tiles amortise (bench).
-  tileSize: z.number().int().min(128).max(2048).default(1024),
-});
 const RecentSchema = z.array(z.string()).max(50);
 const RECENT_MAX = 10;
 /** Open photos kept in memory; older ones are closed (their results too). */
@@ -97,7 +93,7 @@ export class Studio implements StudioApi {
 
   constructor(private readonly opts: StudioOptions) {
     this.registry = createModelRegistry(opts.userDataDir, opts.modelsDir);
-    this.settingsStore = new JsonStore(path.join(opts.userDataDir, 'settings.json'), (raw) => SettingsSchema.parse(raw), () => SettingsSchema.parse({}));
+    this.settingsStore = new JsonStore(path.join(opts.userDataDir, 'settings.json'), (raw) => settingsSchema.parse(raw), () => settingsSchema.parse({}));
     this.sessions = new SessionProvider(() => this.settingsStore.read());
     this.recentStore = new JsonStore(path.join(opts.userDataDir, 'recent.json'), (raw) => RecentSchema.parse(raw), () => []);
     this.adapt = new AdaptJobs(this.registry, this.jobs, opts.userDataDir);
@@ -126,8 +122,8 @@ export class Studio implements StudioApi {
     };
   }
 
-  async updateSettings(patch: Partial<Settings>): Promise<Settings> {
-    const next = SettingsSchema.parse({ ...(await this.settingsStore.read()), ...patch });
+  async updateSettings(patch: SettingsPatch): Promise<Settings> {
+    const next = settingsSchema.parse({ ...(await this.settingsStore.read()), ...patch });
     await this.settingsStore.write(next);
     await this.sessions.close(); // the next run opens sessions with the new provider and threads
     return next;
