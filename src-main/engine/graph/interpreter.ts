@@ -16,12 +16,15 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import {
   DataType, decodeModel, encodeModel, getMetadata, graphInputs, graphOutputs, nodeAttributes, opsetVersion,
-  setTensorFloat32, tensorDims, tensorToFloat32, tensorToInts, oneLine,
-  type AttributeValue, type ModelProto, type NodeProto, type TensorProto,
+  setTensorFloat32, tensorDims, tensorToFloat32, oneLine,
+  type ModelProto, type NodeProto, type TensorProto,
 } from './onnx-file.ts';
 import type { TrainableNetwork } from './trainable-network.ts';
 import supportedOps from './supported-ops.json' with { type: 'json' };
-import { conv2d, constToNhwc, depthToSpace, instanceNorm, nhwcAxis, resolvePads, type ConvSpec } from './nhwc-ops.ts';
+import {
+  NodeContext, OnnxGraphError, tensorToFloatOrInts, type FusedActivation, type Info, type Layout, type Step, type Val,
+} from './ops/context.ts';
+import { OPS } from './ops/table.ts';
 import { registerGradientOverrides } from '../tfjs/kernels/gradients.ts';
 
 export const SUPPORTED_OPS: readonly string[] = supportedOps.ops;
@@ -47,14 +50,9 @@ export interface LoadOptions {
   label?: string;
 }
 
-/** Thrown for every model problem the interpreter finds (unsupported operator, bad shapes, bad attributes). */
-export class OnnxGraphError extends Error {
-  override name = 'OnnxGraphError';
-}
+export { OnnxGraphError };
 
 // ---- static analysis -----------------------------------------------------------------------------------
-
-type Layout = 'onnx' | 'hwio';
 
 /** How an initializer is held at run time. */
 interface InitSlot {
@@ -65,17 +63,6 @@ interface InitSlot {
   /** Layout of the tf tensor: 'hwio' for weights used only as Conv filters. */
   layout: Layout;
 }
-
-/** What the analysis knows about a value. */
-type Info =
-  | { kind: 'act'; c: number | null }
-  | { kind: 'const'; shape: number[] };
-
-type Val =
-  | { kind: 'act'; t: tf.Tensor4D }
-  | { kind: 'const'; t: tf.Tensor; layout: Layout };
-
-type Step = (env: Map<string, Val>) => void;
 
 let variableSerial = 0;
 
@@ -272,253 +259,20 @@ class OnnxNetwork implements OnnxTrainableNetwork {
 
 // ---- compilation of one node -----------------------------------------------------------------------------
 
+/** One node's step, from the operator table (ops/*.ts); an activation fused into its Conv runs as an alias. */
 function compileNode(n: NodeProto, info: Map<string, Info>, consts: Map<string, TensorProto>, opset: number, label: string, fusion: ActivationFusion): Step {
-  const op = n.opType ?? '';
-  const nodeName = n.name || `${op}→${(n.output ?? [])[0] ?? '?'}`;
-  const where = `${label}: node '${nodeName}' (${op})`;
-  const fail = (msg: string): never => {
-    throw new OnnxGraphError(`${where}: ${msg}`);
-  };
-  const attrs = nodeAttributes(n);
-  const ins = (n.input ?? []);
-  const outs = (n.output ?? []);
-  if (outs.length !== 1) fail(`expected one output, found ${outs.length}`);
-  const out = outs[0];
-  const present = (i: number) => i < ins.length && ins[i] !== '';
-  const need = (i: number): Info => {
-    if (!present(i)) fail(`input ${i} is missing`);
-    const v = info.get(ins[i]);
-    if (!v) fail(`input '${ins[i]}' is not defined before this node`);
-    return v!;
-  };
-  const act = (i: number): { c: number | null } => {
-    const v = need(i);
-    if (v.kind !== 'act') fail(`input '${ins[i]}' must be an activation computed from the graph input, not a constant`);
-    return v as { kind: 'act'; c: number | null };
-  };
-  const constShape = (i: number): number[] => {
-    const v = need(i);
-    if (v.kind !== 'const') fail(`input '${ins[i]}' must be a constant (initializer)`);
-    return (v as { kind: 'const'; shape: number[] }).shape;
-  };
-  const wrap = (f: (env: Map<string, Val>) => Val): Step => (env) => {
-    let v: Val;
-    try {
-      v = f(env);
-    } catch (e) {
-      if (e instanceof OnnxGraphError) throw e;
-      const shapes = ins.filter(Boolean).map((i) => `${i} [${env.get(i)?.t.shape.join('×') ?? '?'}]`).join(', ');
-      throw new OnnxGraphError(`${where} failed on inputs ${shapes}: ${oneLine(e)}`);
-    }
-    env.set(out, v);
-  };
-  const getAct = (env: Map<string, Val>, i: number): tf.Tensor4D => (env.get(ins[i]) as { t: tf.Tensor4D }).t;
-  const getConst = (env: Map<string, Val>, i: number): { t: tf.Tensor; layout: Layout } => env.get(ins[i]) as { t: tf.Tensor; layout: Layout };
-  const onnxLayout = (c: { t: tf.Tensor; layout: Layout }): tf.Tensor => (c.layout === 'hwio' ? tf.transpose(c.t, [3, 2, 0, 1]) : c.t);
-
-  if (fusion.aliases.has(n)) {
-    // ReLU / LeakyReLU fused into the Conv that produces its input (that Conv's only consumer).
-    info.set(out, need(0));
-    return (env) => env.set(out, env.get(ins[0])!);
-  }
-
-  switch (op) {
-    case 'Identity': {
-      info.set(out, need(0));
-      return (env) => env.set(out, env.get(ins[0])!);
-    }
-
-    case 'Relu': case 'Sigmoid': case 'Tanh': case 'LeakyRelu': {
-      const v = need(0);
-      info.set(out, v);
-      const alpha = op === 'LeakyRelu' ? numAttr(attrs.alpha, 0.01, fail, 'alpha') : 0;
-      const f = (t: tf.Tensor): tf.Tensor => {
-        switch (op) {
-          case 'Relu': return tf.relu(t);
-          case 'Sigmoid': return tf.sigmoid(t);
-          case 'Tanh': return tf.tanh(t);
-          default: return tf.leakyRelu(t, alpha);
-        }
-      };
-      return wrap((env) => {
-        const x = env.get(ins[0])!;
-        return x.kind === 'act' ? { kind: 'act', t: f(x.t) as tf.Tensor4D } : { kind: 'const', t: f(onnxLayout(x)), layout: 'onnx' };
-      });
-    }
-
-    case 'Add': case 'Sub': case 'Mul': {
-      const a = need(0);
-      const b = need(1);
-      const f = op === 'Add' ? tf.add : op === 'Sub' ? tf.sub : tf.mul;
-      if (a.kind === 'const' && b.kind === 'const') {
-        info.set(out, { kind: 'const', shape: broadcastShape(a.shape, b.shape, fail) });
-        return wrap((env) => ({ kind: 'const', t: f(onnxLayout(getConst(env, 0)), onnxLayout(getConst(env, 1))), layout: 'onnx' }));
-      }
-      info.set(out, { kind: 'act', c: elementwiseChannels(a, b, fail) });
-      return wrap((env) => {
-        const side = (i: number): tf.Tensor => {
-          const v = env.get(ins[i])!;
-          return v.kind === 'act' ? v.t : constToNhwc(onnxLayout(v));
-        };
-        return { kind: 'act', t: f(side(0), side(1)) as tf.Tensor4D };
-      });
-    }
-
-    case 'Clip': {
-      const v = need(0);
-      if (v.kind !== 'act') fail('clipping a constant is not supported');
-      info.set(out, v);
-      let lo: number | undefined;
-      let hi: number | undefined;
-      if (opset < 11) {
-        lo = attrs.min == null ? undefined : numAttr(attrs.min, 0, fail, 'min');
-        hi = attrs.max == null ? undefined : numAttr(attrs.max, 0, fail, 'max');
-      } else {
-        const bound = (i: number): number | undefined => {
-          if (!present(i)) return undefined;
-          const t = consts.get(ins[i]);
-          if (!t) fail(`bound '${ins[i]}' must be an initializer`);
-          const vals = tensorToFloatOrInts(t!, label);
-          if (vals.length !== 1) fail(`bound '${ins[i]}' must be a scalar, has ${vals.length} values`);
-          return vals[0];
-        };
-        lo = bound(1);
-        hi = bound(2);
-      }
-      return wrap((env) => {
-        const x = getAct(env, 0);
-        let y: tf.Tensor;
-        if (lo !== undefined && hi !== undefined && lo <= hi) y = tf.clipByValue(x, lo, hi);
-        else {
-          y = x;
-          if (lo !== undefined) y = tf.maximum(y, lo);
-          if (hi !== undefined) y = tf.minimum(y, hi);
-          if (lo === undefined && hi === undefined) y = tf.clone(x);
-        }
-        return { kind: 'act', t: y as tf.Tensor4D };
-      });
-    }
-
-    case 'Concat': {
-      if (attrs.axis == null) fail("attribute 'axis' is required");
-      const axis = numAttr(attrs.axis, 1, fail, 'axis');
-      const parts = ins.map((_, i) => need(i));
-      if (parts.length === 0) fail('no inputs');
-      if (parts.every((p) => p.kind === 'const')) {
-        const shapes = parts.map((p) => (p as { shape: number[] }).shape);
-        const r = shapes[0].length;
-        const ax = axis < 0 ? axis + r : axis;
-        const shape = shapes[0].slice();
-        shape[ax] = shapes.reduce((s, sh) => s + sh[ax], 0);
-        info.set(out, { kind: 'const', shape });
-        return wrap((env) => ({ kind: 'const', t: tf.concat(ins.map((_, i) => onnxLayout(getConst(env, i))), ax), layout: 'onnx' }));
-      }
-      let nax = 0;
-      try {
-        nax = nhwcAxis(axis);
-      } catch (e) {
-        fail(oneLine(e));
-      }
-      let c: number | null = 0;
-      for (const p of parts) {
-        if (p.kind === 'const' && p.shape.length !== 4) fail(`a constant input of rank ${p.shape.length} cannot be concatenated with 4-D activations`);
-        const pc = p.kind === 'act' ? p.c : p.shape[1];
-        if (nax === 3) c = c == null || pc == null ? null : c + pc;
-        else if (c === 0) c = pc;
-        else if (c != null && pc != null && c !== pc) fail(`inputs have ${c} and ${pc} channels; concatenating along axis ${axis} needs equal channels`);
-      }
-      info.set(out, { kind: 'act', c });
-      return wrap((env) => {
-        const ts = ins.map((nm) => {
-          const v = env.get(nm)!;
-          return v.kind === 'act' ? v.t : constToNhwc(onnxLayout(v));
-        });
-        return { kind: 'act', t: tf.concat(ts, nax) as tf.Tensor4D };
-      });
-    }
-
-    case 'DepthToSpace': {
-      const a = act(0);
-      const b = numAttr(attrs.blocksize, NaN, fail, 'blocksize');
-      if (!Number.isInteger(b) || b < 1) fail(`blocksize must be a positive integer, got ${attrs.blocksize}`);
-      const mode = attrs.mode == null ? 'DCR' : String(attrs.mode).toUpperCase();
-      if (mode !== 'DCR' && mode !== 'CRD') fail(`mode '${mode}' is not DCR or CRD`);
-      if (a.c != null && a.c % (b * b) !== 0) fail(`input has ${a.c} channels, not a multiple of blocksize² = ${b * b}`);
-      info.set(out, { kind: 'act', c: a.c == null ? null : a.c / (b * b) });
-      return wrap((env) => {
-        const x = getAct(env, 0);
-        if (x.shape[3] % (b * b) !== 0) fail(`input has ${x.shape[3]} channels, not a multiple of blocksize² = ${b * b}`);
-        return { kind: 'act', t: depthToSpace(x, b, mode as 'DCR' | 'CRD') };
-      });
-    }
-
-    case 'InstanceNormalization': {
-      const a = act(0);
-      const s = constShape(1);
-      const bb = constShape(2);
-      const eps = attrs.epsilon == null ? 1e-5 : numAttr(attrs.epsilon, 1e-5, fail, 'epsilon');
-      const count = (sh: number[]) => sh.reduce((x, y) => x * y, 1);
-      if (s.length !== 1 || bb.length !== 1) fail(`scale and B must be 1-D, are [${s}] and [${bb}]`);
-      if (a.c != null && (count(s) !== a.c || count(bb) !== a.c)) fail(`scale [${s}] and B [${bb}] do not match the input's ${a.c} channels`);
-      info.set(out, { kind: 'act', c: a.c ?? s[0] });
-      return wrap((env) => {
-        const x = getAct(env, 0);
-        if (x.shape[3] !== s[0]) fail(`input has ${x.shape[3]} channels, scale has ${s[0]}`);
-        return { kind: 'act', t: instanceNorm(x, onnxLayout(getConst(env, 1)), onnxLayout(getConst(env, 2)), eps) };
-      });
-    }
-
-    case 'Conv': {
-      const a = act(0);
-      const w = constShape(1);
-      if (w.length !== 4) fail(`only 2-D convolutions are supported (weight has shape [${w}])`);
-      const [co, ci, kh, kw] = w;
-      const group = attrs.group == null ? 1 : numAttr(attrs.group, 1, fail, 'group');
-      if (group !== 1) fail(`group=${group}: NeurMAP Studio's trainer supports Conv with group=1 only`);
-      if (a.c != null && a.c !== ci) fail(`weight [${w.join(', ')}] expects ${ci} input channels, but input '${ins[0]}' has ${a.c}`);
-      if (present(2)) {
-        const bs = constShape(2);
-        if (bs.length !== 1 || bs[0] !== co) fail(`bias shape [${bs}] does not match ${co} output channels`);
-      }
-      const ks = intsAttr(attrs.kernel_shape, [kh, kw], fail, 'kernel_shape');
-      if (ks.length !== 2 || ks[0] !== kh || ks[1] !== kw) fail(`kernel_shape [${ks}] does not match weight [${w}]`);
-      const strides = intsAttr(attrs.strides, [1, 1], fail, 'strides');
-      const dilations = intsAttr(attrs.dilations, [1, 1], fail, 'dilations');
-      const pads = intsAttr(attrs.pads, [0, 0, 0, 0], fail, 'pads');
-      if (strides.length !== 2 || dilations.length !== 2 || pads.length !== 4) fail('strides, dilations and pads must be for 2 spatial axes');
-      if ([...strides, ...dilations].some((v) => v < 1) || pads.some((v) => v < 0)) fail('strides and dilations must be ≥ 1 and pads ≥ 0');
-      const autoPad = attrs.auto_pad == null || attrs.auto_pad === '' ? 'NOTSET' : String(attrs.auto_pad);
-      if (!['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'].includes(autoPad)) fail(`auto_pad '${autoPad}' is not supported`);
-      const spec: ConvSpec = {
-        strides: [strides[0], strides[1]], dilations: [dilations[0], dilations[1]],
-        pads: [pads[0], pads[1], pads[2], pads[3]], autoPad: autoPad as ConvSpec['autoPad'], kernel: [kh, kw],
-      };
-      info.set(out, { kind: 'act', c: co });
-      const hasBias = present(2);
-      const fused = fusion.convs.get(n);
-      return wrap((env) => {
-        const x = getAct(env, 0);
-        if (x.shape[3] !== ci) fail(`weight expects ${ci} input channels, input has ${x.shape[3]}`);
-        const wc = getConst(env, 1);
-        const filter = (wc.layout === 'hwio' ? wc.t : tf.transpose(wc.t, [2, 3, 1, 0])) as tf.Tensor4D;
-        const bias = hasBias ? (onnxLayout(getConst(env, 2)) as tf.Tensor1D) : null;
-        const [, h, wd] = x.shape;
-        const [pt, pb, pl, pr] = resolvePads(spec, h, wd);
-        if (h + pt + pb < (kh - 1) * spec.dilations[0] + 1 || wd + pl + pr < (kw - 1) * spec.dilations[1] + 1) {
-          fail(`input ${h}×${wd} is smaller than the ${kh}×${kw} kernel (with padding and dilation)`);
-        }
-        return { kind: 'act', t: conv2d(x, filter, bias, spec, fused?.activation ?? 'linear', fused?.alpha ?? 0) };
-      });
-    }
-  }
-  return fail(`operator '${op}' is not implemented`);
+  const node = new NodeContext(n, info, consts, opset, label, fusion.convs.get(n));
+  if (fusion.aliases.has(n)) return node.alias();
+  const compile = Object.hasOwn(OPS, node.op) ? OPS[node.op] : undefined;
+  if (!compile) return node.fail(`operator '${node.op}' is not implemented`);
+  return compile(node);
 }
 
 // ---- helpers ---------------------------------------------------------------------------------------------
 
 interface ActivationFusion {
   /** Conv nodes that apply an activation themselves. */
-  convs: Map<NodeProto, { activation: 'relu' | 'leakyrelu'; alpha: number }>;
+  convs: Map<NodeProto, FusedActivation>;
   /** The activation nodes absorbed into their Conv (run as aliases). */
   aliases: Set<NodeProto>;
 }
@@ -565,58 +319,6 @@ function parseSizeMultiple(v: string | undefined, label: string): number {
   const n = Number(v.trim());
   if (!Number.isInteger(n) || n < 1) throw new OnnxGraphError(`${label}: metadata size_multiple '${v}' is not a positive integer`);
   return n;
-}
-
-function numAttr(v: AttributeValue | undefined, fallback: number, fail: (m: string) => never, nm: string): number {
-  if (v == null) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) return fail(`attribute '${nm}' must be a number`);
-  return v;
-}
-
-function intsAttr(v: AttributeValue | undefined, fallback: number[], fail: (m: string) => never, nm: string): number[] {
-  if (v == null) return fallback;
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isInteger(x))) return fail(`attribute '${nm}' must be a list of integers`);
-  return v as number[];
-}
-
-function broadcastShape(a: number[], b: number[], fail: (m: string) => never): number[] {
-  const r = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < r; i++) {
-    const x = a[a.length - r + i] ?? 1;
-    const y = b[b.length - r + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) fail(`shapes [${a}] and [${b}] do not broadcast`);
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
-
-/** Channel count of act ⊕ act or act ⊕ const (NCHW broadcasting), or a clear error. */
-function elementwiseChannels(a: Info, b: Info, fail: (m: string) => never): number | null {
-  const ch = (v: Info): number | null => {
-    if (v.kind === 'act') return v.c;
-    if (v.shape.length > 4) fail(`a constant of shape [${v.shape}] cannot broadcast against 4-D activations`);
-    return v.shape.length >= 3 ? v.shape[v.shape.length - 3] : 1;
-  };
-  const ca = ch(a);
-  const cb = ch(b);
-  if (ca != null && cb != null && ca !== cb && ca !== 1 && cb !== 1) fail(`channel counts ${ca} and ${cb} do not broadcast`);
-  const actC = a.kind === 'act' ? a.c : (b as { c: number | null }).c;
-  if (a.kind === 'act' && b.kind === 'act') return ca == null || cb == null ? null : Math.max(ca, cb);
-  const constC = a.kind === 'const' ? ca : cb;
-  if (actC == null) return null;
-  return constC != null && constC > actC ? constC : actC;
-}
-
-function tensorToFloatOrInts(t: TensorProto, label: string): Float32Array | Int32Array {
-  const type = t.dataType ?? DataType.FLOAT;
-  try {
-    if (type === DataType.FLOAT || type === DataType.DOUBLE || type === DataType.FLOAT16) return tensorToFloat32(t);
-    if (type === DataType.INT64 || type === DataType.INT32) return Int32Array.from(tensorToInts(t));
-  } catch (e) {
-    throw new OnnxGraphError(`${label}: initializer '${t.name}': ${oneLine(e)}`);
-  }
-  throw new OnnxGraphError(`${label}: initializer '${t.name}' has data type ${type}, which the trainer does not read`);
 }
 
 function sameBits(a: Float32Array, b: Float32Array): boolean {
