@@ -12,8 +12,8 @@ import { deconvolvePlanes } from '../../src-main/engine/map/deconvolve.ts';
 import { mapDeblurRaster } from '../../src-main/engine/map/deblur-photo.ts';
 import { estimateKernel } from '../../src-main/engine/map/estimate-kernel.ts';
 import { FftCache, pffft } from '../../src-main/engine/map/fft2d.ts';
-import { centreKernel, kernelSimilarity, normalise, type Kernel } from '../../src-main/engine/map/kernel.ts';
-import { kernelMotion, motionFromEstimate } from '../../src-main/engine/map/kernel-motion.ts';
+import { centreKernel, kernelMotion, kernelSimilarity, normalise, type Kernel } from '../../src-main/engine/map/kernel.ts';
+import { motionFromEstimate } from '../../src-main/engine/map/kernel-motion.ts';
 
 const SAMPLE = path.resolve(import.meta.dirname, '..', '..', 'resources', 'samples', 'coffee-sharp.jpg');
 

@@ -7,28 +7,7 @@
 import { canonicalSign } from '../synth/motion-vector.ts';
 import { motionStats, quiverGrid, type MotionField, type MotionResult } from '../infer/motion.ts';
 import type { BlurEstimate, RegionKernel } from './blur-estimate.ts';
-import { centroid, type Kernel } from './kernel.ts';
-
-export function kernelMotion(k: Kernel): { u: number; v: number; halfExtent: number } {
-  const n = k.size;
-  const [mx, my] = centroid(k);
-  let sxx = 0;
-  let syy = 0;
-  let sxy = 0;
-  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) {
-    const w = k.data[y * n + x];
-    sxx += w * (x - mx) ** 2;
-    syy += w * (y - my) ** 2;
-    sxy += w * (x - mx) * (y - my);
-  }
-  const tr = sxx + syy;
-  const disc = Math.sqrt(Math.max(0, ((sxx - syy) / 2) ** 2 + sxy * sxy));
-  const major = tr / 2 + disc;
-  const theta = 0.5 * Math.atan2(2 * sxy, sxx - syy);
-  const halfExtent = Math.sqrt(3 * Math.max(0, major));
-  const [u, v] = canonicalSign(halfExtent * Math.cos(theta), halfExtent * Math.sin(theta));
-  return { u, v, halfExtent };
-}
+import { kernelMotion } from './kernel.ts';
 
 /** A region as the motion view and `neurmap motion --json` describe it: bounds, blur half-extent, the guard's verdict. */
 export function regionSummary(r: RegionKernel): { x0: number; y0: number; x1: number; y1: number; halfExtentPx: number; confidence: number; reason: string | null } {

@@ -3,6 +3,8 @@
  * convolution convention (blurry = sharp ⊛ kernel, so a kernel's pixel (dx, dy) from the centre moves light from
  * sharp (x, y) to blurry (x + dx, y + dy)).
  */
+import { canonicalSign } from '../synth/motion-vector.ts';
+
 export interface Kernel {
   size: number;
   data: Float32Array;
@@ -193,4 +195,29 @@ export function kernelSimilarity(a: Kernel, b: Kernel, maxShift = 2): number {
     best = Math.max(best, dot / Math.sqrt(na * nb || 1));
   }
   return best;
+}
+
+/**
+ * The motion a kernel implies, in the units of the motion view: its principal axis, with the half-length of a
+ * straight streak of the same spread (√(3·λmax)), canonical sign.
+ */
+export function kernelMotion(k: Kernel): { u: number; v: number; halfExtent: number } {
+  const n = k.size;
+  const [mx, my] = centroid(k);
+  let sxx = 0;
+  let syy = 0;
+  let sxy = 0;
+  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) {
+    const w = k.data[y * n + x];
+    sxx += w * (x - mx) ** 2;
+    syy += w * (y - my) ** 2;
+    sxy += w * (x - mx) * (y - my);
+  }
+  const tr = sxx + syy;
+  const disc = Math.sqrt(Math.max(0, ((sxx - syy) / 2) ** 2 + sxy * sxy));
+  const major = tr / 2 + disc;
+  const theta = 0.5 * Math.atan2(2 * sxy, sxx - syy);
+  const halfExtent = Math.sqrt(3 * Math.max(0, major));
+  const [u, v] = canonicalSign(halfExtent * Math.cos(theta), halfExtent * Math.sin(theta));
+  return { u, v, halfExtent };
 }

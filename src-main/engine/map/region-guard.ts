@@ -2,8 +2,7 @@
  * The reliability guard's measures: is a region's blur worth undoing, and is its kernel believable? Each returns
  * a factor in [0, 1] and a reason a person can read; the region's confidence is their product.
  */
-import { kernelRadius, type Kernel } from './kernel.ts';
-import { kernelMotion } from './kernel-motion.ts';
+import { kernelMotion, kernelRadius, type Kernel } from './kernel.ts';
 import type { Plane } from './plane.ts';
 import { deconvolvePlanes } from './deconvolve.ts';
 import type { FftCache } from './fft2d.ts';
