@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeImage, exportImage } from '../engine/image/index.ts';
-import { heatMap, renderQuiverOverlay } from '../engine/infer/motion.ts';
+import { heatMap, renderQuiverOverlay } from '../engine/infer/motion-render.ts';
 import { formatForSource } from '../engine/jobs/output-format.ts';
 import { motionFromEstimate, regionSummary } from '../engine/map/kernel-motion.ts';
 import { renderKernelTrace } from '../engine/map/kernel-trace.ts';

@@ -54,7 +54,7 @@ function r(n: number): number {
 
 /**
  * Colour stops of the heat map's scale (low → high): the engine's default 'inferno' map
- * (engine/infer/motion.ts colormapStops; tests/app/renderer-lib.test.ts keeps the two equal).
+ * (engine/infer/motion-render.ts colormapStops; tests/app/renderer-lib.test.ts keeps the two equal).
  */
 export const HEAT_STOPS = ['#000004', '#1b0c41', '#4a0c6b', '#781c6d', '#a52c60', '#cf4446', '#ed6925', '#fb9b06', '#f7d13d', '#fcffa4'];
 

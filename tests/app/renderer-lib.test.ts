@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { blendInto, makeDelta } from '../../src-renderer/lib/blend.ts';
 import { HEAT_STOPS, quiverArrows, quiverStride, scaleTicks } from '../../src-renderer/lib/quiver.ts';
-import { colormapStops } from '../../src-main/engine/infer/motion.ts';
+import { colormapStops } from '../../src-main/engine/infer/motion-render.ts';
 import { formatEta, exifLines } from '../../src-renderer/lib/format.ts';
 
 test('strength blend: out = before + s·(after − before), clipped', () => {

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import {
-  estimateMotion, motionAt, motionToFloat, motionStats, quiverGrid, heatMap, rasterToPng, renderQuiverOverlay,
-  quiverSvg, colormapLut, colormapStops, MOTION_UNIT_PX, type MotionField,
+  estimateMotion, motionAt, motionToFloat, motionStats, quiverGrid, MOTION_UNIT_PX, type MotionField,
 } from '../../src-main/engine/infer/motion.ts';
+import { heatMap, rasterToPng, renderQuiverOverlay, quiverSvg, colormapLut, colormapStops } from '../../src-main/engine/infer/motion-render.ts';
 import { openSession, closeSessions } from '../../src-main/engine/infer/session.ts';
 import { createRaster } from '../../src-main/engine/image/raster.ts';
 import { constantMotion, colourMotion } from '../helpers/tiny-onnx.ts';

@@ -24,7 +24,8 @@ import type {
 import { settingsSchema } from '../../../src-shared/contract/schemas.ts';
 import { decodeImage, exportImage, type DecodedPhoto } from '../image/index.ts';
 import type { DeblurResult } from '../infer/deblur.ts';
-import { heatMap, rasterToPng, type MotionResult } from '../infer/motion.ts';
+import type { MotionResult } from '../infer/motion.ts';
+import { heatMap, rasterToPng } from '../infer/motion-render.ts';
 import { estimatePhotoBlur } from '../map/photo-blur.ts';
 import { mapDeblurRaster } from '../map/deblur-photo.ts';
 import { motionFromEstimate, regionSummary } from '../map/kernel-motion.ts';
