@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from .checkpoints import EXPORT_NAMES, CheckpointError, load_checkpoint, load_net_state
 from .models import build, describe
 
 REPO = Path(__file__).resolve().parents[1]
@@ -125,7 +126,6 @@ def export_net(net: torch.nn.Module, path: Path, meta: dict | None = None) -> di
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .train import EXPORT_NAMES, CheckpointError, load_checkpoint, load_net_state
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ckpt", help="training checkpoint (exports every net in it, or --net)")
     ap.add_argument("--net", action="append", help="g-fast, g-fine, m or d (repeatable)")

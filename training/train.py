@@ -34,14 +34,11 @@ import torch.nn.functional as F
 from . import blur as B
 from .data import DATA, DataError, PhotoSet
 from .models import build, check_size, describe, n_params
+# Checkpoints and export names live in checkpoints.py (export.py reads them too: no train ↔ export cycle).
+from .checkpoints import CKPT_FORMAT, EXPORT_NAMES, CheckpointError, load_checkpoint, load_net_state  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS = REPO / "training" / "runs"
-CKPT_FORMAT = "neurmap-train-1"
-
-
-class CheckpointError(RuntimeError):
-    pass
 
 
 @dataclass
@@ -130,34 +127,6 @@ def atomic_save(obj, path: Path) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-
-
-def load_checkpoint(path: Path | str) -> dict:
-    path = Path(path)
-    if not path.exists():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        kw = {"weights_only": False} if "weights_only" in inspect.signature(torch.load).parameters else {}
-        ck = torch.load(path, map_location="cpu", **kw)  # our own checkpoints: plain dicts, lists, tensors
-    except Exception as e:  # noqa: BLE001
-        raise CheckpointError(f"checkpoint {path} cannot be read: {e}") from e
-    if not isinstance(ck, dict) or ck.get("format") != CKPT_FORMAT:
-        raise CheckpointError(f"{path} is not a NeurMAP training checkpoint (format {CKPT_FORMAT})")
-    return ck
-
-
-def load_net_state(net: torch.nn.Module, ck: dict, name: str, source: str = "checkpoint") -> None:
-    nets = ck.get("nets", {})
-    if name not in nets:
-        raise CheckpointError(f"{source} holds {sorted(nets)}, not '{name}'")
-    want, got = describe(net), nets[name]["arch"]
-    if json.dumps(want, sort_keys=True) != json.dumps(got, sort_keys=True):
-        raise CheckpointError(f"{source}: '{name}' was trained with another architecture: "
-                              f"checkpoint {got} vs model {want}")
-    try:
-        net.load_state_dict(nets[name]["state"])
-    except RuntimeError as e:
-        raise CheckpointError(f"{source}: weights for '{name}' do not match the model: {e}") from e
 
 
 # ------------------------------------------------------------------ the trainer
@@ -438,8 +407,6 @@ def main(argv: list[str] | None = None) -> int:
             export_net(net.cpu().eval(), args.export / EXPORT_NAMES[n])
     return 0
 
-
-EXPORT_NAMES = {"g-fast": "deblur.onnx", "g-fine": "deblur-fine.onnx", "m": "motion.onnx", "d": "discriminator.onnx"}
 
 if __name__ == "__main__":
     sys.exit(main())
