@@ -5,6 +5,7 @@
  *   host:    src-main/studio-host/entry.ts → dist/main/studio-host.js (the engine's utility process)
  *   trainer-worker: src-main/engine/neurmap/parallel-worker.ts → dist/main/parallel-worker.js (training threads)
  *   deconv-worker: src-main/engine/map/deconv-worker.ts → dist/main/deconv-worker.js (the MAP core's deconvolution threads)
+ *   onnx-worker: src-main/engine/infer/onnx-worker.ts → dist/main/onnx-worker.js (one ONNX Runtime session's thread)
  *   preload: src-main/preload.ts → dist/main/preload.cjs (sandboxed preloads must be one CommonJS file)
  */
 import { defineConfig } from 'vite';
@@ -35,6 +36,7 @@ const NODE_BUNDLES: Record<string, { entry: string; file: string }> = {
   host: { entry: 'src-main/studio-host/entry.ts', file: 'studio-host.js' },
   'trainer-worker': { entry: 'src-main/engine/neurmap/parallel-worker.ts', file: 'parallel-worker.js' },
   'deconv-worker': { entry: 'src-main/engine/map/deconv-worker.ts', file: 'deconv-worker.js' },
+  'onnx-worker': { entry: 'src-main/engine/infer/onnx-worker.ts', file: 'onnx-worker.js' },
   preload: { entry: 'src-main/preload.ts', file: 'preload.cjs' },
 };
 

@@ -1,7 +1,7 @@
 /**
  * The desktop app's Node bundles (vite.config.ts) as the packaged app loads them: the engine host runs the real
- * Studio from its bundle under plain Node (no tsx, no sources), and the trainer's worker module lies beside it,
- * so adaptation trains on worker threads in the packaged app too.
+ * Studio from its bundle under plain Node (no tsx, no sources), and the worker modules lie beside it (training,
+ * the MAP core's deconvolution, ONNX Runtime sessions), so they run on worker threads in the packaged app too.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,6 +24,7 @@ before(async () => {
   await viteBuild('host');
   await viteBuild('trainer-worker');
   await viteBuild('deconv-worker');
+  await viteBuild('onnx-worker');
 });
 
 after(async () => {
@@ -46,6 +47,8 @@ test('the engine host bundle serves the real Studio under plain Node', async () 
     assert.equal(result.imageId, info.id);
     const models = await studio.listModels();
     assert.ok(models.some((m) => m.task === 'deblur' && m.selected));
+    // The selected network's ONNX session runs on its thread from the onnx-worker bundle.
+    assert.match((await studio.systemInfo()).executionProvider.active, /^(CPU|CUDA|DML|COREML)$/);
   } finally {
     await studio.dispose();
   }
@@ -54,6 +57,7 @@ test('the engine host bundle serves the real Studio under plain Node', async () 
 for (const [what, file] of [
   ['trainer', 'parallel-worker.js'],
   ['MAP core deconvolution', 'deconv-worker.js'],
+  ['ONNX Runtime session', 'onnx-worker.js'],
 ] as const) {
   test(`the ${what} worker is its own file beside the host bundle (where the engine looks for it)`, () => {
     const worker = path.join(distMain, file);

@@ -8,7 +8,7 @@
  * the main thread reads the next tile and blends the previous one; tensors cross as transferred ArrayBuffers
  * (no copies). The worker is unref'd while idle, so an open session never keeps a CLI process alive.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { stat, realpath } from 'node:fs/promises';
 import {
   readModelFile, graphInputs, graphOutputs, getMetadata, opsetVersion, oneLine, DataType, type ModelProto,
@@ -17,6 +17,11 @@ import {
   ORT_PATH, defaultProviderOrder, defaultThreads, providerHint, providerUnavailableReason, PROVIDER_LABELS,
   type ProviderName,
 } from './providers.ts';
+import type { FromOnnxWorker, OnnxWorkerData, ProviderAttempt, ToOnnxWorker } from './onnx-worker-protocol.ts';
+import { moduleExtension } from '../module-extension.ts';
+import { spawnModuleWorker } from '../module-worker.ts';
+
+export type { ProviderAttempt };
 
 export type ModelRole = 'deblur' | 'motion';
 
@@ -35,14 +40,6 @@ export interface ModelInfo {
   fixedSize: { width: number; height: number } | null;
   metadata: Record<string, string>;
   opset: number | null;
-}
-
-export interface ProviderAttempt {
-  provider: ProviderName;
-  ok: boolean;
-  /** Why it was skipped or failed to load. */
-  reason?: string;
-  ms: number;
 }
 
 export interface RunResult {
@@ -148,68 +145,7 @@ export async function inspectModel(file: string, role?: ModelRole): Promise<Mode
   return checkModel(file, model, role);
 }
 
-// ---- the worker --------------------------------------------------------------------------------------------
-
-const WORKER_SOURCE = String.raw`
-const { parentPort, workerData } = require('node:worker_threads');
-const ort = require(workerData.ortPath);
-try { ort.env.logLevel = 'fatal'; } catch {}
-let session = null;
-let names = null;
-function line(e) { return String(e && e.message ? e.message : e).split('\n').map((s) => s.trim()).filter(Boolean).join(' ').slice(0, 400); }
-parentPort.on('message', async (m) => {
-  if (m.type === 'load') {
-    const attempts = [];
-    for (const p of m.providers) {
-      if (p.skip) { attempts.push({ provider: p.name, ok: false, reason: p.skip, ms: 0 }); continue; }
-      const t0 = Date.now();
-      try {
-        session = await ort.InferenceSession.create(m.file, {
-          executionProviders: [p.name],
-          graphOptimizationLevel: 'all',
-          intraOpNumThreads: m.threads,
-          interOpNumThreads: 1,
-          executionMode: 'sequential',
-          logSeverityLevel: 3,
-        });
-        attempts.push({ provider: p.name, ok: true, ms: Date.now() - t0 });
-        names = { input: session.inputNames[0], output: session.outputNames[0] };
-        parentPort.postMessage({ type: 'loaded', provider: p.name, attempts, inputNames: session.inputNames, outputNames: session.outputNames });
-        return;
-      } catch (e) {
-        attempts.push({ provider: p.name, ok: false, reason: line(e) + (p.hint || ''), ms: Date.now() - t0 });
-      }
-    }
-    parentPort.postMessage({ type: 'load-failed', attempts });
-    return;
-  }
-  if (m.type === 'run') {
-    try {
-      const feeds = { [names.input]: new ort.Tensor('float32', m.input, [1, 3, m.height, m.width]) };
-      const r = await session.run(feeds);
-      const out = r[names.output];
-      let data = out.data;
-      if (!(data instanceof Float32Array)) data = Float32Array.from(data);
-      const output = data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength ? data.slice() : data;
-      const dims = out.dims;
-      try {
-        parentPort.postMessage({ type: 'result', id: m.id, output, input: m.input, dims }, [output.buffer, m.input.buffer]);
-      } catch {
-        parentPort.postMessage({ type: 'result', id: m.id, output, input: m.input, dims });
-      }
-    } catch (e) {
-      const back = m.input && m.input.buffer && m.input.buffer.byteLength ? [m.input.buffer] : [];
-      parentPort.postMessage({ type: 'error', id: m.id, message: line(e), input: m.input }, back);
-    }
-    return;
-  }
-  if (m.type === 'dispose') {
-    try { if (session) await session.release(); } catch {}
-    session = null;
-    parentPort.postMessage({ type: 'disposed' });
-  }
-});
-`;
+// ---- the session: a thread of its own -----------------------------------------------------------------------
 
 interface Pending { resolve: (r: RunResult) => void; reject: (e: Error) => void; height: number; width: number }
 
@@ -238,7 +174,7 @@ class WorkerSession implements ModelSession {
     this.fixedSize = info.fixedSize;
     this.metadata = info.metadata;
     this.opset = info.opset;
-    worker.on('message', (m: WorkerReply) => this.onMessage(m));
+    worker.on('message', (m: FromOnnxWorker) => this.onMessage(m));
     worker.on('error', (e) => this.fail(new ModelLoadError(this.file, `inference worker failed: ${oneLine(e)}`)));
     worker.on('exit', (code) => { if (!this.disposed) this.fail(new ModelLoadError(this.file, `inference worker exited (code ${code})`)); });
   }
@@ -253,7 +189,7 @@ class WorkerSession implements ModelSession {
     this.worker.terminate().catch(() => {});
   }
 
-  private onMessage(m: WorkerReply): void {
+  private onMessage(m: FromOnnxWorker): void {
     if (m.type !== 'result' && m.type !== 'error') return;
     const p = this.pending.get(m.id);
     if (!p) return;
@@ -279,7 +215,7 @@ class WorkerSession implements ModelSession {
     return new Promise<RunResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, height, width });
       this.worker.ref();
-      this.worker.postMessage({ type: 'run', id, input, height, width }, [input.buffer as ArrayBuffer]);
+      post(this.worker, { type: 'run', id, input, height, width }, [input.buffer as ArrayBuffer]);
     });
   }
 
@@ -291,34 +227,36 @@ class WorkerSession implements ModelSession {
     this.worker.ref();
     await new Promise<void>((resolve) => {
       const done = () => { clearTimeout(t); this.worker.off('message', onMsg); resolve(); };
-      const onMsg = (m: WorkerReply) => { if (m.type === 'disposed') done(); };
+      const onMsg = (m: FromOnnxWorker) => { if (m.type === 'disposed') done(); };
       const t = setTimeout(done, 2000);
       this.worker.on('message', onMsg);
-      this.worker.postMessage({ type: 'dispose' });
+      post(this.worker, { type: 'dispose' });
     });
     await this.worker.terminate();
   }
 }
 
-type WorkerReply =
-  | { type: 'loaded'; provider: ProviderName; attempts: ProviderAttempt[]; inputNames: string[]; outputNames: string[] }
-  | { type: 'load-failed'; attempts: ProviderAttempt[] }
-  | { type: 'result'; id: number; output: Float32Array; input: Float32Array; dims?: number[] }
-  | { type: 'error'; id: number; message: string; input?: Float32Array }
-  | { type: 'disposed' };
+/** The inference thread's module (onnx-worker.ts; in the packaged app, its bundle beside this one). */
+function workerModule(): URL {
+  return new URL('./onnx-worker' + moduleExtension(), import.meta.url);
+}
+
+function post(worker: Worker, m: ToOnnxWorker, transfer: ArrayBuffer[] = []): void {
+  worker.postMessage(m, transfer);
+}
 
 async function createWorkerSession(info: ModelInfo, providers: ProviderName[], threads: number): Promise<WorkerSession> {
   const order = providers.includes('cpu') ? providers : [...providers, 'cpu' as const];
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath: ORT_PATH } });
+  const worker = spawnModuleWorker(workerModule(), { workerData: { ortPath: ORT_PATH } satisfies OnnxWorkerData });
   const session = new WorkerSession(info, worker, threads);
-  const reply = await new Promise<WorkerReply>((resolve, reject) => {
-    const onMsg = (m: WorkerReply) => {
+  const reply = await new Promise<FromOnnxWorker>((resolve, reject) => {
+    const onMsg = (m: FromOnnxWorker) => {
       if (m.type === 'loaded' || m.type === 'load-failed') { worker.off('error', onErr); worker.off('message', onMsg); resolve(m); }
     };
     const onErr = (e: Error) => { worker.off('message', onMsg); reject(new ModelLoadError(info.file, `inference worker failed to start: ${oneLine(e)}`)); };
     worker.on('message', onMsg);
     worker.once('error', onErr);
-    worker.postMessage({
+    post(worker, {
       type: 'load',
       file: info.file,
       threads,
