@@ -120,7 +120,6 @@ function trustedSender(event: IpcMainInvokeEvent): boolean {
 }
 
 async function start(): Promise<void> {
-  const handedOut = new Set<string>();
   studio = createHostedStudio({
     spawn: forkUtilityHost,
     settings: {
@@ -128,7 +127,6 @@ async function start(): Promise<void> {
       modelsDir: app.isPackaged && !process.env.NEURMAP_MODELS_DIR ? path.join(process.resourcesPath, 'models') : baseModelsDir(),
       assetUrl: ELECTRON_ASSET_URL,
     },
-    onHandedOut: (assetPath) => handedOut.add(assetPath),
   });
   await studio.ready();
   const theStudio = studio;
@@ -158,10 +156,10 @@ async function start(): Promise<void> {
     }
   });
 
-  // Images the Studio handed out in this run, and nothing else.
+  // Images the Studio handed out in this run, and nothing else: the Studio reads back only its own assets.
   protocol.handle(ASSET_SCHEME, async (request) => {
     const assetPath = assetRequestPath(request.url);
-    if (!assetPath || !handedOut.has(assetPath) || request.method !== 'GET') return new Response('not found', { status: 404 });
+    if (!assetPath || request.method !== 'GET') return new Response('not found', { status: 404 });
     const asset = await theStudio.readAsset(assetPath);
     if (!asset) return new Response('not found', { status: 404 });
     return new Response(asset.bytes as unknown as ConstructorParameters<typeof Response>[0], {

@@ -20,7 +20,6 @@ export async function serve(options: { port?: number; log?: (s: string) => void 
   const studio = createHostedStudio({
     spawn: forkNodeHost,
     settings: { userDataDir: userDataDir(), modelsDir: baseModelsDir(), assetUrl: assets.form },
-    onHandedOut: assets.remember,
   });
   await studio.ready();
   const bridge = await startBridge({ studio, rendererDir, token, assets, port: options.port });

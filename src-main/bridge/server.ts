@@ -28,24 +28,16 @@ import { assetUrlOf, type AssetUrlForm } from '../ipc/asset-url.ts';
 import { checkRequest, newToken } from './auth.ts';
 import { BASE_HEADERS, mimeOf, securityHeaders } from '../served-files.ts';
 
-/** Hands out and remembers asset URLs; the bridge serves only what it handed out. */
+/**
+ * The form of this bridge's asset URLs (they carry its token). Which assets exist is the Studio's to say: it reads
+ * back only what it handed out, so the bridge keeps no list of its own.
+ */
 export class AssetUrls {
-  private readonly paths = new Set<string>();
   readonly form: AssetUrlForm;
   constructor(token: string) {
     this.form = { prefix: '/asset/', suffix: `?token=${encodeURIComponent(token)}` };
   }
-  url = (assetPath: string): string => {
-    this.remember(assetPath);
-    return assetUrlOf(this.form, assetPath);
-  };
-  /** For URLs made elsewhere with this form (by the engine host). */
-  remember = (assetPath: string): void => {
-    this.paths.add(assetPath);
-  };
-  has(assetPath: string): boolean {
-    return this.paths.has(assetPath);
-  }
+  url = (assetPath: string): string => assetUrlOf(this.form, assetPath);
 }
 
 export interface BridgeOptions {
@@ -250,7 +242,7 @@ async function serveAsset({ res, url }: RouteRequest, s: BridgeState): Promise<v
   } catch {
     throw new CallError('not-found', 'not found');
   }
-  if (!s.assets.has(assetPath) || !s.studio.readAsset) throw new CallError('not-found', 'not found');
+  if (!s.studio.readAsset) throw new CallError('not-found', 'not found');
   const asset = await s.studio.readAsset(assetPath);
   if (!asset) throw new CallError('not-found', 'not found');
   send(res, 200, asset.bytes, asset.mime, { 'Cache-Control': 'private, max-age=3600' });

@@ -7,8 +7,7 @@
 import type { Asset, JobEvent, StudioApi } from '../../src-shared/contract/types.ts';
 import { CallError } from '../../src-shared/contract/errors.ts';
 import { STUDIO_METHODS, type StudioMethod } from '../../src-shared/contract/methods.ts';
-import type { StudioService } from './studio-loader.ts';
-import type { FromHost, HostSettings, ToHost } from './protocol.ts';
+import type { FromHost, HostSettings, StudioService, ToHost } from './protocol.ts';
 
 /** A started host process, whatever started it (Electron's utilityProcess, Node's child_process.fork). */
 export interface HostProcess {
@@ -21,8 +20,6 @@ export interface HostProcess {
 export interface HostedStudioOptions {
   spawn: () => HostProcess;
   settings: HostSettings;
-  /** Told about every asset path before the URL that names it reaches the shell's caller. */
-  onHandedOut?: (assetPath: string) => void;
   /** How long dispose waits for the host to let go of its workers and files. */
   disposeTimeoutMs?: number;
 }
@@ -92,9 +89,6 @@ export function createHostedStudio(options: HostedStudioOptions): HostedStudio {
           settle.reject(new CallError('engine-error', `the engine could not start: ${msg.message}`));
           if (host?.proc === proc) host = null;
           proc.kill();
-          return;
-        case 'handed-out':
-          options.onHandedOut?.(msg.assetPath);
           return;
         case 'job-event':
           emit(msg.event);

@@ -1,30 +1,30 @@
 /**
  * The engine host's side: runs the Studio and answers the shell's messages (see protocol.ts). Errors travel as
  * {code, message}, the same envelope the IPC dispatcher sends, so a shell cannot tell a hosted Studio from a local one.
+ * The Studio is the one allow-list of assets: it reads back only what it handed out (and still holds).
  */
 import { assetUrlOf } from '../ipc/asset-url.ts';
 import { STUDIO_METHODS } from '../../src-shared/contract/methods.ts';
 import { toErrorEnvelope } from '../../src-shared/contract/errors.ts';
-import { loadStudio, disposeStudio, type StudioService } from './studio-loader.ts';
+import type { Studio } from '../engine/studio/studio.ts';
 import type { FromHost, HostSettings, MessageLink, ToHost } from './protocol.ts';
 
 export function serveStudio(link: MessageLink<ToHost, FromHost>, exit: () => void): void {
-  let studio: Promise<StudioService> | null = null;
+  let studio: Promise<Studio> | null = null;
 
-  async function start(settings: HostSettings): Promise<StudioService> {
-    const s = await loadStudio({
+  async function start(settings: HostSettings): Promise<Studio> {
+    // Loaded on 'init', so an engine that cannot load (a native module missing) is an init failure with its reason.
+    const { Studio } = await import('../engine/studio/studio.ts');
+    const s = new Studio({
       userDataDir: settings.userDataDir,
       modelsDir: settings.modelsDir,
-      assetUrl: (assetPath) => {
-        link.post({ type: 'handed-out', assetPath });
-        return assetUrlOf(settings.assetUrl, assetPath);
-      },
+      assetUrl: (assetPath) => assetUrlOf(settings.assetUrl, assetPath),
     });
     s.onJobEvent((event) => link.post({ type: 'job-event', event }));
     return s;
   }
 
-  async function answer(id: number, work: (s: StudioService) => unknown): Promise<void> {
+  async function answer(id: number, work: (s: Studio) => unknown): Promise<void> {
     try {
       if (!studio) throw new Error('the engine host was not initialised');
       link.post({ type: 'reply', id, ok: true, value: await work(await studio) });
@@ -55,7 +55,7 @@ export function serveStudio(link: MessageLink<ToHost, FromHost>, exit: () => voi
         return;
       case 'dispose':
         void (async () => {
-          if (studio) await disposeStudio(await studio).catch(() => {});
+          if (studio) await studio.then((s) => s.dispose()).catch(() => {});
           link.post({ type: 'disposed' });
           exit();
         })();

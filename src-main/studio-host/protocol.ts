@@ -4,8 +4,13 @@
  * (structured clone: Electron's utility-process port and Node's "advanced" IPC serialization both carry it).
  */
 import type { AssetUrlForm } from '../ipc/asset-url.ts';
-import type { Asset, ErrorEnvelope, JobEvent } from '../../src-shared/contract/types.ts';
+import type { Asset, ErrorEnvelope, JobEvent, StudioApi } from '../../src-shared/contract/types.ts';
 import type { StudioMethod } from '../../src-shared/contract/methods.ts';
+
+/** What a shell holds of the engine: the API, plus the bytes behind the asset URLs the Studio handed out (null for any other). */
+export type StudioService = StudioApi & {
+  readAsset(assetPath: string): Asset | null | Promise<Asset | null>;
+};
 
 export interface HostSettings {
   userDataDir: string;
@@ -24,8 +29,6 @@ export type FromHost =
   | { type: 'init-failed'; message: string }
   | { type: 'reply'; id: number; ok: true; value: unknown }
   | { type: 'reply'; id: number; ok: false; error: ErrorEnvelope }
-  /** Sent before the reply that carries the asset's URL, so the shell knows it before the renderer does. */
-  | { type: 'handed-out'; assetPath: string }
   | { type: 'job-event'; event: JobEvent }
   | { type: 'disposed' };
 

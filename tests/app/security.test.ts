@@ -130,7 +130,7 @@ test('main.ts applies every setting (thin glue check)', async () => {
   for (const needle of [
     'windowOptions(', "'will-navigate'", "'will-redirect'", "'will-attach-webview'", 'setWindowOpenHandler(windowOpenHandler)',
     'setPermissionRequestHandler', 'setPermissionCheckHandler', 'registerSchemesAsPrivileged', 'app.enableSandbox()',
-    'securityHeaders(', 'handedOut.has(', 'trustedSender(', 'createApiDispatcher(',
+    'securityHeaders(', 'readAsset(', 'trustedSender(', 'createApiDispatcher(',
   ]) {
     assert.ok(src.includes(needle), `main.ts should use ${needle}`);
   }
