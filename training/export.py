@@ -13,7 +13,6 @@ import argparse
 import inspect
 import io
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path

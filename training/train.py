@@ -20,7 +20,6 @@ import math
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from . import blur as B
+from .atomic import atomic_write
 from .data import DATA, DataError, PhotoSet
 from .models import build, check_size, describe, n_params
 # Checkpoints and export names live in checkpoints.py (export.py reads them too: no train ↔ export cycle).
@@ -117,16 +117,8 @@ def echo_view(b: B.SynthBatch, view: int) -> B.SynthBatch:
 
 # ------------------------------------------------------------------ checkpoints
 def atomic_save(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """torch.save, atomically (see atomic.py)."""
+    atomic_write(path, lambda f: torch.save(obj, f))
 
 
 # ------------------------------------------------------------------ the trainer

@@ -33,6 +33,7 @@ from typing import Iterator
 import numpy as np
 from PIL import Image
 
+from ..atomic import atomic_write_bytes
 from .filters import MIN_SHORT_SIDE, compute_stats, reject_reason
 from .rcc import RccArchive, RccError
 
@@ -199,15 +200,6 @@ def candidates(root: Path) -> Iterator[tuple[str, bytes]]:
 def small_hash(im: Image.Image) -> np.ndarray:
     g = np.asarray(im.convert("L").resize((16, 16), Image.BILINEAR), np.float32)
     return (g - g.mean()) / (g.std() + 1e-3)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
 
 
 def process_package(pkg: str, deb: Path, work: Path, photos: Path, kept: dict, hashes: dict,
