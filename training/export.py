@@ -14,11 +14,11 @@ import inspect
 import io
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 import torch
 
+from .atomic import atomic_write_bytes
 from .checkpoints import EXPORT_NAMES, CheckpointError, load_checkpoint, load_net_state
 from .models import build, describe
 
@@ -94,15 +94,6 @@ def ort_parity(model_bytes: bytes, ref: dict) -> float | None:
     return float(np.abs(y - want).max())
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
 def export_net(net: torch.nn.Module, path: Path, meta: dict | None = None) -> dict:
     """Export, check ops, check ORT parity if possible, write PATH and PATH-without-.onnx + .io.json."""
     net = net.cpu().eval()
@@ -114,12 +105,12 @@ def export_net(net: torch.nn.Module, path: Path, meta: dict | None = None) -> di
     if diff is not None and diff >= TOLERANCE:
         raise ExportError(f"ONNX Runtime and PyTorch disagree on {path.name}: max abs {diff:.2e} ≥ {TOLERANCE}")
     path = Path(path)
-    _atomic_write(path, data)
+    atomic_write_bytes(path, data)
     info = {"model": path.name, "arch": describe(net), "opset": OPSET, "ops": ops,
             "size_multiple": getattr(net, "size_multiple", 1), "ort_max_abs_diff": diff, **(meta or {})}
     ref = {**info, **ref}
     io_path = path.with_suffix("").with_suffix(".io.json") if path.suffix == ".onnx" else Path(str(path) + ".io.json")
-    _atomic_write(io_path, json.dumps(ref).encode())
+    atomic_write_bytes(io_path, json.dumps(ref).encode())
     print(json.dumps({k: v for k, v in info.items() if k != "arch"}), flush=True)
     return info
 
