@@ -5,6 +5,7 @@ import { app } from './lib/store.svelte.ts';
 import { picker } from './lib/picker.svelte.ts';
 import { createBridgeHttp } from './lib/bridge-client.ts';
 import './styles.css';
+import './panel.css';
 
 let startupError = '';
 try {
