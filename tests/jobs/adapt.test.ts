@@ -5,6 +5,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { runAdaptation } from '../../src-main/engine/jobs/adapt.ts';
+import { AdaptationSession } from '../../src-main/engine/jobs/adapt-session.ts';
+import { createModelRegistry } from '../../src-main/engine/studio/locations.ts';
 import { loadCheckpoint } from '../../src-main/engine/neurmap/checkpoint.ts';
 import { CHECKPOINT_FILE } from '../../src-main/engine/neurmap/trainer.ts';
 import { runCli, tempDir, tinyModelsDir } from '../helpers/cli.ts';
@@ -82,6 +84,23 @@ test('a name that already exists is refused before any training', async () => {
   const again = await runCli(['adapt', '--blurry', blurry, '--name', 'twice', ...tiny, '--keep'], e);
   assert.equal(again.code, 3);
   assert.match(again.stderr, /a personal model named "twice" already exists/);
+});
+
+test('an adaptation session checks the name before any work, reports both budgets, and discarding saves nothing and clears its run', async () => {
+  const userData = await tempDir('neurmap-adapt-user-');
+  const registry = createModelRegistry(userData, models);
+  const blurry = await library(3);
+  const session = await AdaptationSession.prepare(registry, userData, { blurryDir: blurry, name: 'Session', iterations: 2 });
+  assert.equal(session.runDir, path.join(userData, 'adapt-runs', 'session'));
+  const fractions: number[] = [];
+  const outcome = await session.run({ workers: 0, config: { cropSize: 32 }, onProgress: (_p, budget) => fractions.push(budget.fraction) });
+  assert.equal(outcome.iterations, 2);
+  assert.deepEqual(fractions, [0.5, 1]);
+  await fs.access(session.runDir);
+  assert.equal(await session.finish(false), null);
+  await assert.rejects(fs.access(session.runDir), { code: 'ENOENT' });
+  assert.ok(!(await registry.list()).some((m) => m.origin === 'personal'), 'nothing saved');
+  await assert.rejects(AdaptationSession.prepare(registry, userData, { blurryDir: blurry, name: 'x', iterations: 1 }, 'no-such-model'), /no deblur model "no-such-model"/);
 });
 
 test('a run that continues a cancelled one says so before training, in its progress and in its summary', async () => {
