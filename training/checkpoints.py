@@ -14,7 +14,8 @@ from .models import describe
 
 CKPT_FORMAT = "neurmap-train-1"
 
-EXPORT_NAMES = {"g-fast": "deblur.onnx", "g-fine": "deblur-fine.onnx", "m": "motion.onnx", "d": "discriminator.onnx"}
+EXPORT_NAMES = {"g-fast": "deblur.onnx", "g-fine": "deblur-fine.onnx", "m": "motion.onnx", "d": "discriminator.onnx",
+                "g-refine": "refiner.onnx", "dn": "denoiser.onnx"}
 
 
 class CheckpointError(RuntimeError):

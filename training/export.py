@@ -40,7 +40,8 @@ def supported_ops() -> set[str]:
 def onnx_bytes(net: torch.nn.Module) -> bytes:
     net = net.eval()
     m = getattr(net, "size_multiple", 16)
-    dummy = torch.rand(1, 3, 2 * m, 3 * m, generator=torch.Generator().manual_seed(0))
+    c = getattr(net, "in_channels", 3)
+    dummy = torch.rand(1, c, 2 * m, 3 * m, generator=torch.Generator().manual_seed(0))
     kw = {}
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kw["dynamo"] = False  # the TorchScript exporter (PyTorch 2.x defaults to dynamo)
@@ -70,7 +71,8 @@ def check_ops(model_bytes: bytes, allowed: set[str] | None = None) -> list[str]:
 
 
 def io_reference(net: torch.nn.Module) -> dict:
-    x = torch.rand(*IO_SHAPE, generator=torch.Generator().manual_seed(1234))
+    n, _, h, w = IO_SHAPE
+    x = torch.rand(n, getattr(net, "in_channels", 3), h, w, generator=torch.Generator().manual_seed(1234))
     with torch.no_grad():
         y = net.eval()(x)
     return {"input": {"shape": list(x.shape), "data": [round(float(v), 8) for v in x.flatten()]},

@@ -21,7 +21,7 @@ def conv_macs(net: nn.Module, h: int, w: int) -> int:
     hs = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.Conv2d)]
     try:
         with torch.no_grad():
-            net(torch.zeros(1, 3, h, w))
+            net(torch.zeros(1, getattr(net, "in_channels", 3), h, w))
     finally:
         for x in hs:
             x.remove()

@@ -20,6 +20,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .denoiser import Denoiser
+
 
 @dataclass(frozen=True)
 class UNetSpec:
@@ -44,6 +46,10 @@ SPECS: dict[str, UNetSpec] = {
     # NEURMAP.md's reference M, slimmed: space-to-depth by 2, stages 16/32/64, skips; 2 channels, Tanh
     "m": UNetSpec(channels=(16, 32, 64), enc_blocks=(1, 1), dec_blocks=(0, 1), mid_blocks=1, out_ch=2,
                   output="tanh", up_kernel=1, head_init_scale=0.1),
+    # the refiner of the MAP core's result: in the MAP output and the blurry photo (6 channels), out the MAP
+    # output plus a residual, so that it starts as the MAP core alone
+    "g-refine": UNetSpec(channels=(16, 32, 64, 96), enc_blocks=(1, 1, 1), dec_blocks=(1, 1, 1), mid_blocks=1,
+                         in_ch=6, up_kernel=1),
 }
 
 
@@ -82,6 +88,7 @@ class UNet(nn.Module):
         levels = len(ch)
         assert len(spec.enc_blocks) == levels - 1 and len(spec.dec_blocks) == levels - 1
         self.size_multiple = 2 * 2 ** (levels - 1)
+        self.in_channels = spec.in_ch
         self.stem = nn.Conv2d(spec.in_ch, ch[0], 2, stride=2)
         self.enc = nn.ModuleList(nn.Sequential(*[ResBlock(ch[i]) for _ in range(spec.enc_blocks[i])])
                                  for i in range(levels - 1))
@@ -95,6 +102,13 @@ class UNet(nn.Module):
             if isinstance(m, nn.Conv2d):
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.zeros_(m.bias)
+        if spec.output == "residual" and spec.in_ch != spec.out_ch:
+            # the residual is added to the first out_ch input channels, picked by a fixed 1×1 conv (not a Slice,
+            # which the in-app interpreter does not have)
+            pick = torch.zeros(spec.out_ch, spec.in_ch, 1, 1)
+            for c in range(spec.out_ch):
+                pick[c, c] = 1.0
+            self.register_buffer("pick", pick)
         with torch.no_grad():
             self.head.weight.mul_(spec.head_init_scale)
             for m in self.modules():  # residual branches start small: the net starts near identity
@@ -114,6 +128,8 @@ class UNet(nn.Module):
         y = F.pixel_shuffle(self.head(h), 2)
         if self.spec.output == "tanh":
             return torch.tanh(y)
+        if self.spec.in_ch != self.spec.out_ch:
+            return F.conv2d(x, self.pick) + y
         return x + y
 
 
@@ -145,12 +161,14 @@ class PatchD(nn.Module):
         return self.net(x)
 
 
-NETS = ("g-fast", "g-fine", "m", "d")
+NETS = ("g-fast", "g-fine", "g-refine", "m", "d", "dn")
 
 
 def build(name: str) -> nn.Module:
     if name == "d":
         return PatchD()
+    if name == "dn":
+        return Denoiser()
     if name not in SPECS:
         raise ValueError(f"unknown network '{name}' (known: {', '.join(NETS)})")
     return UNet(SPECS[name], name)
@@ -160,6 +178,8 @@ def describe(net: nn.Module) -> dict:
     """Architecture identity stored in checkpoints: a checkpoint only loads into the same description."""
     if isinstance(net, UNet):
         return {"name": net.name, "family": "unet", "spec": asdict(net.spec)}
+    if isinstance(net, Denoiser):
+        return net.arch()
     return {"name": getattr(net, "name", type(net).__name__), "family": type(net).__name__}
 
 

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { openSession, closeSessions, cachedSessions, inspectModel, ModelLoadError } from '../../src-main/engine/infer/session.ts';
 import { availableProviders, defaultProviderOrder, defaultThreads } from '../../src-main/engine/infer/providers.ts';
 import { TinyOnnx, tinyDeblur, tinyPointwise, constantMotion } from '../helpers/tiny-onnx.ts';
+import { deblurRaster } from '../../src-main/engine/infer/deblur.ts';
+import { createRaster } from '../../src-main/engine/image/raster.ts';
 
 const dir = await mkdtemp(path.join(tmpdir(), 'nm-session-'));
 after(async () => {
@@ -195,4 +197,33 @@ test('a session whose worker dies fails its calls with a clear error and is repl
   assert.notEqual(again, s);
   const r = await again.run(new Float32Array(3 * 16 * 16).fill(0.5), 16, 16);
   assert.equal(r.output.length, 3 * 16 * 16);
+});
+
+test('the refiner takes the MAP result and the photo (6 channels) and runs only with the MAP result beside the photo', async () => {
+  // out = 0.75·MAP + 0.25·photo: channel order of the tiles is [MAP rgb, photo rgb]
+  const w = new Array<number>(18).fill(0);
+  for (let c = 0; c < 3; c++) {
+    w[c * 6 + c] = 0.75;
+    w[c * 6 + 3 + c] = 0.25;
+  }
+  const b = new TinyOnnx();
+  b.output(b.conv(b.input('input', [1, 6, 'H', 'W']), 3, { kernel: 1, weights: w, bias: [0, 0, 0] }));
+  const f = await b.save(file('refiner.onnx'));
+  await assert.rejects(openSession(f, { role: 'deblur' }), expectOneLine(f, /must have 3 channels/));
+  await assert.rejects(openSession(await tinyDeblur().save(file('g-as-refiner.onnx')), { role: 'refine' }), /must have 6 channels/);
+
+  const session = await openSession(f, { role: 'refine' });
+  assert.equal(session.inChannels, 6);
+  const photo = createRaster(40, 24, 8);
+  const map = createRaster(40, 24, 8);
+  for (let i = 0; i < photo.rgb.length; i++) {
+    photo.rgb[i] = (i * 7) % 256;
+    map.rgb[i] = (i * 13) % 256;
+  }
+  await assert.rejects(deblurRaster(session, photo), /needs its result/);
+  const res = await deblurRaster(session, photo, { guide: map });
+  let worst = 0;
+  for (let i = 0; i < photo.rgb.length; i++) worst = Math.max(worst, Math.abs(res.data[i] / 65535 - (0.75 * map.rgb[i] + 0.25 * photo.rgb[i]) / 255));
+  assert.ok(worst < 1e-3, `largest difference ${worst}`);
+  await assert.rejects(deblurRaster(await openSession(await tinyDeblur().save(file('g3.onnx')), { role: 'deblur' }), photo, { guide: map }), /needs a 6-channel model/);
 });

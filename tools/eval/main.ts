@@ -117,7 +117,17 @@ async function main(): Promise<void> {
     process.stderr.write(`${label}: done\n`);
   };
 
-  await score('MAP core', mapDeblurFloat);
+  await score('MAP core', (img) => mapDeblurFloat(img));
+  // The learned parts (issue 14), each scored where its file is present.
+  const denoiser = path.join(values.models!, 'denoiser.onnx');
+  const hasDenoiser = await exists(denoiser);
+  if (hasDenoiser) await score('MAP + learned prior', (img) => mapDeblurFloat(img, { denoiser }));
+  const refinerPath = path.join(values.models!, 'refiner.onnx');
+  if (await exists(refinerPath)) {
+    const refiner = await openSession(refinerPath, { role: 'refine' });
+    await score('MAP + refiner', (img) => mapDeblurFloat(img, { refiner }));
+    if (hasDenoiser) await score('MAP + learned prior + refiner', (img) => mapDeblurFloat(img, { denoiser, refiner }));
+  }
 
   for (const [file, label] of [
     ['deblur.onnx', 'G fast'],

@@ -1,12 +1,56 @@
-/** Runs the MAP core on eval crops through the product's own path (the same call `neurmap deblur` makes). */
+/**
+ * Runs the MAP core on eval crops through the product's own path (the same calls `neurmap deblur` makes): the
+ * hand-made prior, the learned prior, and the refiner on top. Each crop's blur is estimated once and shared by
+ * every variant; the estimate's seconds are counted in every variant's time.
+ */
 import { mapDeblurRaster } from '../../src-main/engine/map/deblur-photo.ts';
+import type { BlurEstimate } from '../../src-main/engine/map/blur-estimate.ts';
+import { estimatePhotoBlur } from '../../src-main/engine/map/photo-blur.ts';
+import { deblurRaster } from '../../src-main/engine/infer/deblur.ts';
+import type { ModelSession } from '../../src-main/engine/infer/session.ts';
+import { createRaster } from '../../src-main/engine/image/raster.ts';
 import type { FloatImage } from '../../src-main/engine/synth/float-image.ts';
 import { floatToRaster } from './run-networks.ts';
 
-export async function mapDeblurFloat(img: FloatImage): Promise<{ out: FloatImage; seconds: number }> {
-  const res = await mapDeblurRaster(floatToRaster(img), { threads: 1 });
-  const plane = img.width * img.height;
-  const out: FloatImage = { width: img.width, height: img.height, data: new Float32Array(3 * plane) };
-  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out.data[c * plane + i] = res.data[3 * i + c] / 65535;
-  return { out, seconds: res.seconds };
+export interface MapVariant {
+  /** models/denoiser.onnx for the learned prior (absent: hyper-Laplacian). */
+  denoiser?: string;
+  /** An open refiner session (role 'refine'). */
+  refiner?: ModelSession;
+}
+
+const estimates = new WeakMap<FloatImage, { estimate: BlurEstimate; seconds: number }>();
+
+async function estimateOnce(img: FloatImage): Promise<{ estimate: BlurEstimate; seconds: number }> {
+  let e = estimates.get(img);
+  if (!e) {
+    const t = performance.now();
+    const estimate = await estimatePhotoBlur(floatToRaster(img));
+    e = { estimate, seconds: (performance.now() - t) / 1000 };
+    estimates.set(img, e);
+  }
+  return e;
+}
+
+function toFloat(data: Uint16Array, width: number, height: number): FloatImage {
+  const plane = width * height;
+  const out: FloatImage = { width, height, data: new Float32Array(3 * plane) };
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out.data[c * plane + i] = data[3 * i + c] / 65535;
+  return out;
+}
+
+export async function mapDeblurFloat(img: FloatImage, variant: MapVariant = {}): Promise<{ out: FloatImage; seconds: number }> {
+  const { estimate, seconds: estimateSeconds } = await estimateOnce(img);
+  const raster = floatToRaster(img);
+  const res = await mapDeblurRaster(raster, { threads: 1, estimate, learnedPrior: variant.denoiser ? { model: variant.denoiser } : undefined });
+  let seconds = estimateSeconds + res.seconds;
+  let data = res.data;
+  if (variant.refiner) {
+    const guide = createRaster(img.width, img.height, 16);
+    guide.rgb.set(res.data);
+    const refined = await deblurRaster(variant.refiner, raster, { guide });
+    seconds += refined.seconds;
+    data = refined.data;
+  }
+  return { out: toFloat(data, img.width, img.height), seconds };
 }

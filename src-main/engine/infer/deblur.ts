@@ -11,6 +11,8 @@ import type { ProviderName } from './providers.ts';
 export interface DeblurOptions extends TileOptions {
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
+  /** For the refiner (a 6-channel model): the MAP core's result, read beside the photo. */
+  guide?: Raster;
 }
 
 export interface DeblurResult {
@@ -34,9 +36,15 @@ export interface DeblurResult {
 
 export type DeblurSession = TileRunner & { readonly file?: string; readonly provider?: ProviderName | string };
 
-/** Run G (a 3→3 session from openSession(…, { role: 'deblur' })) over a raster. */
+/**
+ * Run G over a raster: a 3→3 session from openSession(…, { role: 'deblur' }), or the refiner (role 'refine', 6→3)
+ * with the MAP core's result as `guide`.
+ */
 export async function deblurRaster(session: DeblurSession, raster: Raster, opts: DeblurOptions = {}): Promise<DeblurResult> {
   if (session.outChannels !== 3) throw new Error(`${session.file ?? 'model'}: a deblur model must output 3 channels, this one outputs ${session.outChannels}`);
+  if ((session.inChannels === 6) !== Boolean(opts.guide)) {
+    throw new Error(`${session.file ?? 'model'}: ${opts.guide ? 'a refiner needs a 6-channel model' : 'a 6-channel model refines the MAP core and needs its result'}`);
+  }
   const { width, height } = raster;
   const data = new Uint16Array(width * height * 3);
   const sink = (y0: number, rows: number, band: Float32Array, offset: number) => {

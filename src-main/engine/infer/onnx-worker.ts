@@ -60,7 +60,7 @@ async function load(m: Extract<ToOnnxWorker, { type: 'load' }>): Promise<void> {
 async function run(m: Extract<ToOnnxWorker, { type: 'run' }>): Promise<void> {
   try {
     if (!session || !names) throw new Error('no model is loaded');
-    const feeds = { [names.input]: new ort.Tensor('float32', m.input, [1, 3, m.height, m.width]) };
+    const feeds = { [names.input]: new ort.Tensor('float32', m.input, [1, m.input.length / (m.height * m.width), m.height, m.width]) };
     const r = await session.run(feeds);
     const out = r[names.output];
     const raw = out.data;

@@ -4,7 +4,7 @@
  * Studio's deblur, its batch, the CLI and the tools all go through a provider, and every session comes from
  * session.ts's one cache, keyed by the same options, so no path opens a second session with other settings.
  */
-import { closeSessions, openSession, type ModelRole, type ModelSession } from './session.ts';
+import { closeSessions, openSession, type ModelSession, type SessionRole } from './session.ts';
 import { defaultThreads, isProviderName, type ProviderName } from './providers.ts';
 
 /** What Settings say about compute: 'auto' tries the platform's providers in order; threads 0 means all cores. */
@@ -15,7 +15,7 @@ export interface ComputeChoice {
 
 /** One use of the provider, as it was resolved (newest last in `uses`). */
 export type SessionUse =
-  | { kind: 'network'; file: string; role: ModelRole; provider: ProviderName; threads: number }
+  | { kind: 'network'; file: string; role: SessionRole; provider: ProviderName; threads: number }
   | { kind: 'map'; provider: 'cpu'; threads: number };
 
 const AUTO: ComputeChoice = { executionProvider: 'auto', threads: 0 };
@@ -28,7 +28,7 @@ export class SessionProvider {
   constructor(private readonly choice: () => ComputeChoice | Promise<ComputeChoice> = () => AUTO) {}
 
   /** The session for a model file, opened (or reused) with the provider order and threads Settings choose. */
-  async open(file: string, role: ModelRole): Promise<ModelSession> {
+  async open(file: string, role: SessionRole): Promise<ModelSession> {
     const c = await this.choice();
     const providers = c.executionProvider !== 'auto' && isProviderName(c.executionProvider) ? [c.executionProvider] : undefined;
     const session = await openSession(file, { role, providers, threads: c.threads || undefined });

@@ -23,7 +23,10 @@ import { spawnModuleWorker } from '../module-worker.ts';
 
 export type { ProviderAttempt };
 
+/** What a user's model is for: deblur (G, 3 → 3) or motion (M, 3 → 2). */
 export type ModelRole = 'deblur' | 'motion';
+/** What a session checks a model for: a user's role, or refine (the MAP core's refiner: MAP output + photo, 6 → 3). */
+export type SessionRole = ModelRole | 'refine';
 
 export const DEFAULT_SIZE_MULTIPLE = 16;
 
@@ -32,6 +35,8 @@ export interface ModelInfo {
   file: string;
   inputName: string;
   outputName: string;
+  /** Channels in: 3, or 6 for the refiner. */
+  inChannels: number;
   /** Channels out: 3 for G, 2 for M. */
   outChannels: number;
   /** Tile sides must be multiples of this (metadata_props "size_multiple", default 16). */
@@ -68,7 +73,7 @@ export interface OpenOptions {
   /** Providers to try, in order (default: defaultProviderOrder()). CPU is appended when missing. */
   providers?: ProviderName[];
   /** Checks the output channel count: 3 for 'deblur', 2 for 'motion'. */
-  role?: ModelRole;
+  role?: SessionRole;
   /** Intra-op threads (default: os.availableParallelism()). */
   threads?: number;
   /** Reuse / store in the session cache (default true). */
@@ -86,7 +91,7 @@ export class ModelLoadError extends Error {
 // ---- model checks ------------------------------------------------------------------------------------------
 
 /** Check a decoded model against what the engine needs (one NCHW float input of 3 channels, one output). */
-export function checkModel(file: string, model: ModelProto, role?: ModelRole): ModelInfo {
+export function checkModel(file: string, model: ModelProto, role?: SessionRole): ModelInfo {
   const bad = (why: string): never => { throw new ModelLoadError(file, why); };
   const inputs = graphInputs(model);
   const outputs = graphOutputs(model);
@@ -97,12 +102,13 @@ export function checkModel(file: string, model: ModelProto, role?: ModelRole): M
   if (inp.elemType !== DataType.FLOAT) bad(`input "${inp.name}" must be float32 (element type ${inp.elemType})`);
   if (out.elemType !== DataType.FLOAT) bad(`output "${out.name}" must be float32 (element type ${out.elemType})`);
   if (!inp.shape || inp.shape.length !== 4) bad(`input "${inp.name}" must be NCHW (rank 4), found shape ${fmtShape(inp.shape)}`);
-  if (inp.shape![1] !== 3) bad(`input "${inp.name}" must have 3 channels (NCHW), found shape ${fmtShape(inp.shape)}`);
+  const inChannels = role === 'refine' ? 6 : 3;
+  if (inp.shape![1] !== inChannels) bad(`input "${inp.name}" must have ${inChannels} channels (NCHW), found shape ${fmtShape(inp.shape)}`);
   const batch = inp.shape![0];
   if (typeof batch === 'number' && batch !== 1) bad(`input "${inp.name}" has batch ${batch}, expected 1 or dynamic`);
   if (out.shape && out.shape.length !== 4) bad(`output "${out.name}" must be NCHW (rank 4), found shape ${fmtShape(out.shape)}`);
   const oc = out.shape ? out.shape[1] : null;
-  const want = role === 'deblur' ? 3 : role === 'motion' ? 2 : null;
+  const want = role === 'deblur' || role === 'refine' ? 3 : role === 'motion' ? 2 : null;
   if (typeof oc === 'number') {
     if (want !== null && oc !== want) bad(`output "${out.name}" has ${oc} channels, a ${role} model must have ${want}`);
     if (want === null && oc !== 3 && oc !== 2) bad(`output "${out.name}" has ${oc} channels, expected 3 (deblur) or 2 (motion)`);
@@ -121,6 +127,7 @@ export function checkModel(file: string, model: ModelProto, role?: ModelRole): M
     file,
     inputName: inp.name,
     outputName: out.name,
+    inChannels,
     outChannels: typeof oc === 'number' ? oc : want ?? 3,
     sizeMultiple,
     fixedSize,
@@ -134,7 +141,7 @@ function fmtShape(s: (number | string | null)[] | null): string {
 }
 
 /** Read and check a model file without starting ONNX Runtime. Throws ModelLoadError. */
-export async function inspectModel(file: string, role?: ModelRole): Promise<ModelInfo> {
+export async function inspectModel(file: string, role?: SessionRole): Promise<ModelInfo> {
   let model: ModelProto;
   try {
     model = await readModelFile(file);
@@ -153,6 +160,7 @@ class WorkerSession implements ModelSession {
   readonly file: string;
   readonly inputName: string;
   readonly outputName: string;
+  readonly inChannels: number;
   readonly outChannels: number;
   readonly sizeMultiple: number;
   readonly fixedSize: { width: number; height: number } | null;
@@ -169,6 +177,7 @@ class WorkerSession implements ModelSession {
     this.file = info.file;
     this.inputName = info.inputName;
     this.outputName = info.outputName;
+    this.inChannels = info.inChannels;
     this.outChannels = info.outChannels;
     this.sizeMultiple = info.sizeMultiple;
     this.fixedSize = info.fixedSize;
@@ -210,7 +219,7 @@ class WorkerSession implements ModelSession {
   run(input: Float32Array, height: number, width: number): Promise<RunResult> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.disposed) return Promise.reject(new Error(`${this.file}: session is closed`));
-    if (input.length !== 3 * height * width) return Promise.reject(new Error(`run: input has ${input.length} values, expected ${3 * height * width}`));
+    if (input.length !== this.inChannels * height * width) return Promise.reject(new Error(`run: input has ${input.length} values, expected ${this.inChannels * height * width}`));
     const id = this.nextId++;
     return new Promise<RunResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, height, width });

@@ -55,6 +55,8 @@ export interface TilePlan {
 }
 
 export interface TileRunner {
+  /** 3, or 6 when the tiles carry a guide raster too (absent: 3). */
+  readonly inChannels?: number;
   readonly outChannels: number;
   readonly sizeMultiple: number;
   readonly fixedSize: { width: number; height: number } | null;
@@ -73,6 +75,11 @@ export interface Progress {
 export interface TiledRunOptions extends TileOptions {
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /**
+   * A second raster of the same size whose channels come first in each tile (6 channels in all): the MAP
+   * core's result for the refiner, which reads it beside the photo.
+   */
+  guide?: Raster;
 }
 
 export interface TiledRunStats {
@@ -199,6 +206,9 @@ function abortError(signal: AbortSignal): Error {
  */
 export async function runTiled(runner: TileRunner, src: Raster, sink: RowSink, opts: TiledRunOptions = {}): Promise<TiledRunStats> {
   const t0 = performance.now();
+  if (opts.guide && (opts.guide.width !== src.width || opts.guide.height !== src.height)) {
+    throw new Error(`the guide raster is ${opts.guide.width}×${opts.guide.height}, the photo ${src.width}×${src.height}`);
+  }
   const plan = planTiles(src.width, src.height, runner.sizeMultiple, opts, runner.fixedSize);
   const { cols, rows, tileWidth: tw, tileHeight: th, width: W, height: H } = plan;
   const C = runner.outChannels;
@@ -213,10 +223,14 @@ export async function runTiled(runner: TileRunner, src: Raster, sink: RowSink, o
   let waitMs = 0;
 
   const prepare = (i: number): Float32Array => {
-    const buf = pool.pop() ?? new Float32Array(3 * plane);
+    const guide = opts.guide;
+    const buf = pool.pop() ?? new Float32Array((guide ? 6 : 3) * plane);
     const r = rows[Math.floor(i / cols.length)];
     const c = cols[i % cols.length];
-    return readTileCHW(src, c.start, r.start, tw, th, buf, colIndex);
+    if (!guide) return readTileCHW(src, c.start, r.start, tw, th, buf, colIndex);
+    readTileCHW(guide, c.start, r.start, tw, th, buf.subarray(0, 3 * plane), colIndex);
+    readTileCHW(src, c.start, r.start, tw, th, buf.subarray(3 * plane), colIndex);
+    return buf;
   };
 
   const accumulate = (i: number, out: Float32Array): void => {

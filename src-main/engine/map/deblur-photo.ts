@@ -14,6 +14,7 @@ import type { DeconvParams } from './deconvolve.ts';
 import { centreKernel, normalise, padKernel, type Kernel } from './kernel.ts';
 import { bracket } from './kernel-motion.ts';
 import { dataWeight } from './data-weight.ts';
+import type { ImagePrior } from './image-prior.ts';
 
 export interface MapDeblurOptions {
   signal?: AbortSignal;
@@ -25,6 +26,15 @@ export interface MapDeblurOptions {
   tileSize?: number;
   /** Use this estimate instead of estimating (the eval's oracle runs, a re-run at another setting). */
   estimate?: BlurEstimate;
+  /** The learned image prior for the luminance (models/denoiser.onnx); absent: the hyper-Laplacian alone. */
+  learnedPrior?: LearnedPriorOptions;
+}
+
+export interface LearnedPriorOptions {
+  model: string;
+  iterations?: number;
+  sigmaStart?: number;
+  weight?: number;
 }
 
 export interface MapDeblurResult extends DeblurResult {
@@ -106,6 +116,7 @@ export async function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {
   const margin = Math.max(64, 3 * maxK) + FEATHER / 2;
   // Luminance gets the hyper-Laplacian loop, the two colour differences one quadratic solve each.
   const params: DeconvParams = { lambda: dataWeight(estimate.noise), clipLevel: CLIP_LEVEL, quadraticPlanes: 2 };
+  const prior = imagePrior(opts.learnedPrior, estimate.noise);
   const pool = new DeconvPool(opts.threads ?? 0);
   const tilesTotal = (xs.length - 1) * (ys.length - 1);
   let tilesDone = 0;
@@ -146,7 +157,7 @@ export async function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {
           const tw = ox1 - ox0 + 2 * margin;
           const th = oy1 - oy0 + 2 * margin;
           const input = readPlanes(raster, tx0, ty0, tw, th);
-          const out = confidence > 0 ? fromLumaChroma(await pool.run({ planes: toLumaChroma(input), width: tw, height: th, kernel, params })) : input;
+          const out = confidence > 0 ? fromLumaChroma(await pool.run({ planes: toLumaChroma(input), width: tw, height: th, kernel, params, prior })) : input;
           const confs = confidenceWindow(estimate, ox0, oy0, ox1, oy1);
           const fadeX = Array.from({ length: ox1 - ox0 }, (_, i) => fade(ox0 + i, x0, x1, W));
           for (let y = oy0; y < oy1; y++) {
@@ -173,6 +184,19 @@ export async function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {
   }
   opts.signal?.throwIfAborted();
   return result(raster, data, estimate, started, tilesTotal, core, core);
+}
+
+/** The plug-and-play schedule for a photo's noise level (image-prior.ts). */
+function imagePrior(o: LearnedPriorOptions | undefined, noise: number): ImagePrior {
+  if (!o) return { kind: 'hyper-laplacian' };
+  return {
+    kind: 'denoiser',
+    model: o.model,
+    iterations: o.iterations ?? 4,
+    sigmaStart: o.sigmaStart ?? 0.03,
+    sigmaEnd: Math.max(noise, 0.004),
+    weight: o.weight ?? 0.02,
+  };
 }
 
 function result(raster: Raster, data: Uint16Array, estimate: BlurEstimate, started: number, tiles: number, tw: number, th: number): MapDeblurResult {

@@ -9,16 +9,7 @@ import type { Worker } from 'node:worker_threads';
 import { moduleExtension } from '../module-extension.ts';
 import { spawnModuleWorker } from '../module-worker.ts';
 import { FftCache, pffft } from './fft2d.ts';
-import { deconvolvePlanes, type DeconvParams } from './deconvolve.ts';
-import type { Kernel } from './kernel.ts';
-
-export interface TileTask {
-  planes: Float32Array[];
-  width: number;
-  height: number;
-  kernel: Kernel;
-  params: DeconvParams;
-}
+import { TileDeconvolver, type TileTask } from './deconvolve-tile.ts';
 
 interface Pending {
   resolve: (planes: Float32Array[]) => void;
@@ -36,13 +27,13 @@ export class DeconvPool {
   private readonly pending = new Map<number, Pending>();
   private readonly busy = new Map<Worker, number>();
   private nextId = 0;
-  private local: Promise<FftCache> | null = null;
+  private local: TileDeconvolver | null = null;
 
   /** threads: 0 = all cores. */
   constructor(threads = 0) {
     const n = threads > 0 ? threads : Math.max(1, os.availableParallelism());
     if (!existsSync(fileURLToPath(workerModule())) || n === 1) {
-      this.local = pffft().then((m) => new FftCache(m));
+      this.local = new TileDeconvolver(pffft().then((m) => new FftCache(m)));
       return;
     }
     for (let i = 0; i < n; i++) {
@@ -70,7 +61,7 @@ export class DeconvPool {
   }
 
   run(task: TileTask): Promise<Float32Array[]> {
-    if (this.local) return this.local.then((ffts) => deconvolvePlanes(ffts, task.planes, task.width, task.height, task.kernel, task.params));
+    if (this.local) return this.local.run(task);
     return new Promise((resolve, reject) => {
       this.queue.push({ task, pending: { resolve, reject } });
       this.pump();
@@ -104,6 +95,7 @@ export class DeconvPool {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     await Promise.all(this.workers.map((w) => w.terminate()));
+    await this.local?.close();
     this.workers.length = 0;
     this.idle.length = 0;
   }

@@ -40,7 +40,7 @@ function shrinker(alpha: number): HyperLaplacianShrink {
  * Around clipped lights the data no longer says how bright the scene was, and what the lower bound leaves open
  * still rings a little: within the kernel's reach of a clipped pixel the blurry plane is kept, faded in smoothly.
  */
-function keepAroundLights(res: Float32Array, observed: Float32Array, w: number, h: number, k: Kernel, clipLevel: number): void {
+export function keepAroundLights(res: Float32Array, observed: Float32Array, w: number, h: number, k: Kernel, clipLevel: number): void {
   const reach = Math.ceil(1.5 * k.size);
   const mask = clippedMask({ width: w, height: h, data: observed }, clipLevel, reach);
   const soft = gaussianBlur({ width: w, height: h, data: Float32Array.from(mask) }, Math.max(1, reach / 3)).data;
@@ -97,7 +97,7 @@ export function kernelSpectrum(fft: RealFft2d, k: Kernel): Float32Array {
 }
 
 /** out ← conj(K)·S·scale(bin), bin by bin (out may be S): the data term's Kᵀy in Fourier space. */
-function conjugateProduct(K: Float32Array, S: Float32Array, out: Float32Array, scale: (bin: number) => number): void {
+export function conjugateProduct(K: Float32Array, S: Float32Array, out: Float32Array, scale: (bin: number) => number): void {
   for (let i = 0, n = K.length / 2; i < n; i++) {
     const kr = K[2 * i];
     const ki = K[2 * i + 1];
@@ -107,6 +107,37 @@ function conjugateProduct(K: Float32Array, S: Float32Array, out: Float32Array, s
     out[2 * i] = (kr * sr + ki * si) * f;
     out[2 * i + 1] = (kr * si - ki * sr) * f;
   }
+}
+
+/** Where the padded observation is clipped (1), or null when nothing is. */
+export function clippedPixels(observed: Float32Array, clipLevel: number): Uint8Array | null {
+  if (clipLevel >= 1) return null;
+  const clipped = new Uint8Array(observed.length);
+  let any = false;
+  for (let i = 0; i < observed.length; i++) {
+    if (observed[i] >= clipLevel) {
+      clipped[i] = 1;
+      any = true;
+    }
+  }
+  return any ? clipped : null;
+}
+
+/**
+ * The saturation-aware data: where the observation is clipped, the reblurred estimate k⊛x (x given by its spectrum
+ * X, which is overwritten) may exceed it, so yData takes max(observed, k⊛x) there. `scratch` is a W×H buffer.
+ */
+export function raiseClippedData(fft: RealFft2d, K: Float32Array, X: Float32Array, scratch: Float32Array, observed: Float32Array, clipped: Uint8Array, yData: Float32Array): void {
+  for (let i = 0, n = K.length / 2; i < n; i++) {
+    const sr = X[2 * i];
+    const si = X[2 * i + 1];
+    const kr = K[2 * i];
+    const ki = K[2 * i + 1];
+    X[2 * i] = sr * kr - si * ki;
+    X[2 * i + 1] = sr * ki + si * kr;
+  }
+  fft.inverse(X, scratch);
+  for (let i = 0; i < yData.length; i++) if (clipped[i]) yData[i] = Math.max(observed[i], scratch[i]);
 }
 
 /** Padding a plane needs around the kernel so that the wrap does not meet the data. */
@@ -149,18 +180,7 @@ export function deconvolvePlanes(ffts: FftCache, planes: Float32Array[], w: numb
       out.push(res);
       continue;
     }
-    let clipped: Uint8Array | null = null;
-    if (p.clipLevel < 1) {
-      clipped = new Uint8Array(W * H);
-      let any = false;
-      for (let i = 0; i < observed.length; i++) {
-        if (observed[i] >= p.clipLevel) {
-          clipped[i] = 1;
-          any = true;
-        }
-      }
-      if (!any) clipped = null;
-    }
+    const clipped = clippedPixels(observed, p.clipLevel);
     const yData = observed.slice();
     const setNumerator = () => {
       fft.forward(yData, spec);
@@ -184,17 +204,7 @@ export function deconvolvePlanes(ffts: FftCache, planes: Float32Array[], w: numb
       }
       fft.inverse(spec, x);
       if (clipped) {
-        // reblur k⊛x, and let it exceed the observation where the observation is clipped
-        for (let i = 0; i < n; i++) {
-          const sr = spec[2 * i];
-          const si = spec[2 * i + 1];
-          const kr = K[2 * i];
-          const ki = K[2 * i + 1];
-          spec[2 * i] = sr * kr - si * ki;
-          spec[2 * i + 1] = sr * ki + si * kr;
-        }
-        fft.inverse(spec, gx);
-        for (let i = 0; i < yData.length; i++) if (clipped[i]) yData[i] = Math.max(observed[i], gx[i]);
+        raiseClippedData(fft, K, spec, gx, observed, clipped, yData);
         setNumerator();
       }
     }
