@@ -33,3 +33,24 @@ def test_flop_budgets():
     fast, fine, m = (gflops_per_mp(build(n), 64) for n in ("g-fast", "g-fine", "m"))
     assert fast <= 60 and fine <= 250 and m < fast / 4
     assert abs(gflops_per_mp(build("g-fast"), 64) - gflops_per_mp(build("g-fast"), 128)) < 1e-9
+
+
+def test_refiner_takes_map_and_photo_and_starts_as_the_map_result():
+    net = build("g-refine").eval()
+    assert net.in_channels == 6 and net.size_multiple == 16
+    x = torch.rand(1, 6, 32, 48)
+    with torch.no_grad():
+        assert torch.allclose(net(x), x[:, :3])
+    assert gflops_per_mp(net, 64) <= 25
+
+
+def test_denoiser_is_conditioned_on_sigma_and_starts_as_identity():
+    net = build("dn").eval()
+    x = torch.rand(1, 2, 16, 24)
+    with torch.no_grad():
+        assert torch.allclose(net(x), x[:, :1])
+        net.head.weight.normal_(0, 0.1)
+        lo, hi = x.clone(), x.clone()
+        lo[:, 1], hi[:, 1] = 0.01, 0.2
+        assert not torch.allclose(net(lo), net(hi))  # σ reaches the output
+    assert gflops_per_mp(net, 64) <= 20

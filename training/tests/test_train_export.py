@@ -82,7 +82,7 @@ def test_cli_mismatched_checkpoint_is_a_clear_error(tmp_path, capsys):
     assert rc == 2 and "holds ['m'], not 'g-fast'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["g-fast", "m", "d"])
+@pytest.mark.parametrize("name", ["g-fast", "m", "d", "g-refine", "dn"])
 def test_export_supported_ops_and_io_json(tmp_path, name):
     net = build(name)
     torch.manual_seed(0)
@@ -92,7 +92,7 @@ def test_export_supported_ops_and_io_json(tmp_path, name):
     info = export_net(net, tmp_path / f"{name}.onnx")
     assert set(info["ops"]) <= supported_ops()
     ref = json.loads((tmp_path / f"{name}.io.json").read_text())
-    assert ref["input"]["shape"] == [1, 3, 32, 48]
+    assert ref["input"]["shape"] == [1, getattr(net, "in_channels", 3), 32, 48]
     x = torch.tensor(ref["input"]["data"]).view(ref["input"]["shape"])
     with torch.no_grad():
         y = net.eval()(x)
