@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         for g in opt.param_groups:
             g["lr"] = lr
         clean = luma(train.batch(rng, args.batch, args.crop))
-        sigma = torch.from_numpy(rng.uniform(0, SIGMA_MAX, args.batch)).float()
+        # σ = SIGMA_MAX·u²: most steps at the low levels where plug-and-play ends (about the photo's own noise)
+        sigma = torch.from_numpy(SIGMA_MAX * rng.uniform(0, 1, args.batch) ** 2).float()
         x = noisy_input(clean, sigma, torch.Generator().manual_seed(step))
         loss = F.mse_loss(net(x), clean)
         opt.zero_grad()

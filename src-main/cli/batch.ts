@@ -5,14 +5,14 @@ import { deblurPhotoFile } from '../engine/jobs/deblur-photo.ts';
 import { OUTPUT_SUFFIX } from '../engine/jobs/output-format.ts';
 import { SessionProvider } from '../engine/infer/session-provider.ts';
 import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
-import { bitDepthOption, errorLine, formatOption, numberOption, pipelineForCommand, pipelineId } from './options.ts';
+import { bitDepthOption, errorLine, formatOption, numberOption, pipelineForCommand, PIPELINE_OPTIONS, PIPELINE_USAGE, pipelineId } from './options.ts';
 import { ProgressBar } from './progress-bar.ts';
 import type { Command } from './command.ts';
 
 export const batch: Command = {
   summary: 'deblur a whole folder (resumable: run the same command again after a cancel or crash)',
   usage:
-    '<in-dir> --out DIR [--recursive] [--format jpeg|png|tiff|webp] [--quality 1..100] [--bit-depth 8|16] [--suffix S] [--skip-existing] [--strength 0..2] [--protect-sharp] [--model ID|FILE.onnx]\n' +
+    `<in-dir> --out DIR [--recursive] [--format jpeg|png|tiff|webp] [--quality 1..100] [--bit-depth 8|16] [--suffix S] [--skip-existing] [--strength 0..2] [--protect-sharp] ${PIPELINE_USAGE}\n` +
     `Outputs are named NAME${OUTPUT_SUFFIX}.EXT (--suffix S changes the suffix; --suffix '' keeps NAME, refused when --out is the input folder).`,
   async run(args) {
     const { values, positionals } = parseArgs({
@@ -28,12 +28,12 @@ export const batch: Command = {
         'skip-existing': { type: 'boolean', default: false },
         strength: { type: 'string' },
         'protect-sharp': { type: 'boolean', default: false },
-        model: { type: 'string' },
+        ...PIPELINE_OPTIONS,
       },
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one input folder');
     if (!values.out) throw new UsageError('--out DIR is required');
-    const pipeline = await pipelineForCommand(values.model);
+    const pipeline = await pipelineForCommand(values);
     const strength = numberOption('strength', values.strength, 1, 0, 2);
     const bitDepth = bitDepthOption(values['bit-depth']);
     const settings: BatchSettings = {

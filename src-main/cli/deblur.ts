@@ -5,14 +5,14 @@ import { formatForSource, OUTPUT_SUFFIX, outputExtension } from '../engine/jobs/
 import { SessionProvider } from '../engine/infer/session-provider.ts';
 import { prepareOutputFolder } from '../engine/fs/folders.ts';
 import { CannotRunError, EXIT, UsageError } from './exit-codes.ts';
-import { bitDepthOption, failureLine, formatOption, pipelineForCommand, numberOption } from './options.ts';
+import { bitDepthOption, failureLine, formatOption, pipelineForCommand, PIPELINE_OPTIONS, PIPELINE_USAGE, numberOption } from './options.ts';
 import { ProgressBar } from './progress-bar.ts';
 import type { Command } from './command.ts';
 
 export const deblur: Command = {
   summary: 'remove motion blur from photos',
   usage:
-    '<files…> --out DIR [--strength 0..2] [--model ID|FILE.onnx] [--format jpeg|png|tiff|webp] [--quality 1..100] [--bit-depth 8|16] [--suffix S] [--protect-sharp] [--overwrite]\n' +
+    `<files…> --out DIR [--strength 0..2] [--format jpeg|png|tiff|webp] [--quality 1..100] [--bit-depth 8|16] [--suffix S] [--protect-sharp] [--overwrite] ${PIPELINE_USAGE}\n` +
     `Outputs are named NAME${OUTPUT_SUFFIX}.EXT (--suffix S changes the suffix; --suffix '' keeps NAME).`,
   async run(args) {
     const { values, positionals } = parseArgs({
@@ -21,7 +21,7 @@ export const deblur: Command = {
       options: {
         out: { type: 'string', short: 'o' },
         strength: { type: 'string' },
-        model: { type: 'string' },
+        ...PIPELINE_OPTIONS,
         format: { type: 'string' },
         quality: { type: 'string' },
         'bit-depth': { type: 'string' },
@@ -40,7 +40,7 @@ export const deblur: Command = {
     await prepareOutputFolder(outDir).catch((err: Error) => {
       throw new CannotRunError(err.message);
     });
-    const pipeline = await pipelineForCommand(values.model);
+    const pipeline = await pipelineForCommand(values);
 
     const bar = new ProgressBar();
     const sessions = new SessionProvider(); // the CLI has no Settings: the platform's providers, every core

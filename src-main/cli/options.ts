@@ -1,6 +1,7 @@
 import { CannotRunError, UsageError } from './exit-codes.ts';
 import { chooseModels, NoModelError, type ModelChoice } from '../engine/jobs/model-choice.ts';
 import type { DeblurPipeline } from '../engine/jobs/deblur-photo.ts';
+import { learnedParts, MissingPartError, partsId } from '../engine/jobs/learned-parts.ts';
 import { createModelRegistry } from '../engine/studio/locations.ts';
 import { isExportFormat, EXPORT_FORMATS } from '../engine/jobs/output-format.ts';
 import type { ExportFormat } from '../engine/image/index.ts';
@@ -34,12 +35,34 @@ export function modelsForCommand(requested?: string): Promise<ModelChoice> {
   });
 }
 
-/** The MAP core unless a network is asked for by name (`--model`). */
-export async function pipelineForCommand(requested?: string): Promise<DeblurPipeline> {
-  return requested ? { kind: 'network', models: await modelsForCommand(requested) } : { kind: 'map' };
+/** The options that choose the pipeline, shared by deblur and batch. */
+export const PIPELINE_OPTIONS = {
+  model: { type: 'string' },
+  prior: { type: 'string' },
+  'no-refiner': { type: 'boolean', default: false },
+} as const;
+
+export const PIPELINE_USAGE = '[--model ID|FILE.onnx | --prior hand-made|learned --no-refiner]';
+
+/**
+ * The MAP core with its shipped learned parts (`--prior`, `--no-refiner` choose), unless a network is asked for
+ * by name (`--model`).
+ */
+export async function pipelineForCommand(values: { model?: string; prior?: string; 'no-refiner'?: boolean }): Promise<DeblurPipeline> {
+  if (values.model) {
+    if (values.prior !== undefined || values['no-refiner']) throw new UsageError('--model runs a network instead of the MAP core: it takes no --prior or --no-refiner');
+    return { kind: 'network', models: await modelsForCommand(values.model) };
+  }
+  const prior = values.prior ?? 'hand-made';
+  if (prior !== 'hand-made' && prior !== 'learned') throw new UsageError(`--prior must be hand-made or learned, got '${prior}'`);
+  try {
+    return { kind: 'map', parts: learnedParts({ prior, refine: !values['no-refiner'] }) };
+  } catch (err) {
+    throw err instanceof MissingPartError ? new CannotRunError(err.message) : err;
+  }
 }
 
 /** What a batch manifest records about the pipeline, so a resume with another one starts over. */
 export function pipelineId(p: DeblurPipeline): string {
-  return p.kind === 'map' ? 'map' : p.models.deblurId;
+  return p.kind === 'map' ? partsId(p.parts) : p.models.deblurId;
 }

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { availableProviders, defaultProviderOrder, defaultThreads, PROVIDER_LABELS } from './infer/providers.ts';
+import { installedLearnedParts } from './jobs/learned-parts.ts';
 import { detectTrainingBackend, type TrainingBackendInfo } from './training-backend.ts';
 
 const require = createRequire(import.meta.url);
@@ -12,6 +13,8 @@ export interface EngineInfo {
   /** Providers this onnxruntime-node build offers, and the order the engine tries them in here. */
   executionProviders: { available: string[]; tryOrder: string[] };
   trainingBackend: TrainingBackendInfo;
+  /** The MAP core's learned parts installed beside the networks. */
+  learnedParts: { prior: boolean; refiner: boolean };
   threads: number;
   platform: string;
 }
@@ -34,6 +37,7 @@ export async function engineInfo(): Promise<EngineInfo> {
       tryOrder: defaultProviderOrder().map((p) => PROVIDER_LABELS[p]),
     },
     trainingBackend: await detectTrainingBackend(),
+    learnedParts: installedLearnedParts(),
     threads: defaultThreads(),
     platform: `${process.platform}-${process.arch} (${os.cpus()[0]?.model ?? 'unknown CPU'})`,
   };

@@ -57,6 +57,7 @@ export const fileNameSchema = z
 
 const threads = z.number().int().min(0).max(256);
 const tileSize = z.number().int().min(128).max(2048);
+export const priorSchema = z.enum(['hand-made', 'learned']);
 
 /** The user's settings, as stored and as sent; a missing field takes its default. */
 export const settingsSchema = z.object({
@@ -65,6 +66,10 @@ export const settingsSchema = z.object({
   threads: threads.default(0),
   // 1024: the MAP core's tiles carry margins of a few kernel lengths, which larger tiles amortise (bench).
   tileSize: tileSize.default(1024),
+  /** The MAP core's image prior: the hand-made hyper-Laplacian or the learned denoiser (models/MODEL_CARD.md). */
+  prior: priorSchema.default('hand-made'),
+  /** Run the refiner on the MAP core's result where one is installed. */
+  refine: z.boolean().default(true),
 });
 
 /** What updateSettings takes: any subset of the settings, nothing else. */
@@ -72,6 +77,8 @@ export const settingsPatchSchema = z.strictObject({
   executionProvider: providerSchema.optional(),
   threads: threads.optional(),
   tileSize: tileSize.optional(),
+  prior: priorSchema.optional(),
+  refine: z.boolean().optional(),
 });
 
 // ---- requests ---------------------------------------------------------------------------------------------
@@ -296,6 +303,8 @@ export const systemInfoSchema = z.object({
     skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
   }),
   trainingBackend: z.object({ name: z.string(), notes: z.array(z.string()) }),
+  /** The MAP core's learned parts that are installed (Settings offers only those). */
+  learnedParts: z.object({ prior: z.boolean(), refiner: z.boolean() }),
   threads: z.number(),
   platform: z.string(),
   settings: settingsSchema,

@@ -29,6 +29,19 @@ test('an unknown command or option is a usage error (exit 2)', async () => {
   assert.match(r.stderr, /--strength must be a number from 0 to 2/);
 });
 
+test('the MAP core\'s parts are chosen with --prior and --no-refiner; a missing learned prior cannot run (exit 3)', async () => {
+  const bad = await runCli(['deblur', 'x.jpg', '--out', work, '--prior', 'sharpest'], env);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--prior must be hand-made or learned, got 'sharpest'/);
+  const both = await runCli(['deblur', 'x.jpg', '--out', work, '--model', 'fast', '--no-refiner'], env);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--model runs a network instead of the MAP core/);
+  const missing = await runCli(['deblur', 'x.jpg', '--out', work, '--prior', 'learned'], env);
+  assert.equal(missing.code, 3);
+  assert.match(missing.stderr, /the learned prior is not installed/);
+  assert.equal(missing.stderr.trim().split('\n').length, 1);
+});
+
 test('info reports versions, execution providers and the training backend', async () => {
   const r = await runCli(['info', '--json'], env);
   assert.equal(r.code, 0);
@@ -36,6 +49,7 @@ test('info reports versions, execution providers and the training backend', asyn
   assert.ok(info.versions.onnxruntime && info.versions.sharp);
   assert.ok(info.executionProviders.available.includes('cpu'));
   assert.equal(info.trainingBackend.name, 'wasm');
+  assert.deepEqual(info.learnedParts, { prior: false, refiner: false });
   assert.deepEqual(info.models.map((m: { id: string }) => m.id).sort(), ['fast', 'motion']);
 });
 

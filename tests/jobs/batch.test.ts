@@ -82,7 +82,7 @@ test('a batch run uses the provider and thread count chosen in Settings, through
   // The MAP core takes its worker threads from the same provider.
   const mapChosen = new SessionProvider(() => ({ executionProvider: 'cpu', threads: 2 }));
   await runBatch(settings(input, await tempDir('neurmap-batch-out-')), (i, o, ctx) =>
-    deblurPhotoFile({ kind: 'map' }, i, o, { strength: 1, protectSharp: false, format: 'png', overwrite: ctx.overwrite, signal: ctx.signal, onFraction: ctx.onFraction, sessions: mapChosen }).then(() => undefined),
+    deblurPhotoFile({ kind: 'map', parts: {} }, i, o, { strength: 1, protectSharp: false, format: 'png', overwrite: ctx.overwrite, signal: ctx.signal, onFraction: ctx.onFraction, sessions: mapChosen }).then(() => undefined),
   );
   assert.deepEqual(mapChosen.uses, [{ kind: 'map', provider: 'cpu', threads: 2 }, { kind: 'map', provider: 'cpu', threads: 2 }]);
   await closeSessions();

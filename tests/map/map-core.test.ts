@@ -4,57 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import sharp from 'sharp';
-import { createRaster, type Raster } from '../../src-main/engine/image/raster.ts';
+import { createRaster } from '../../src-main/engine/image/raster.ts';
 import { convolvePlane } from '../helpers/convolve.ts';
+import { greyCrop, planeToRaster, psnr, quantise, sampleRaster, shakeKernel } from '../helpers/blurred-sample.ts';
 import { deconvolvePlanes } from '../../src-main/engine/map/deconvolve.ts';
 import { mapDeblurRaster } from '../../src-main/engine/map/deblur-photo.ts';
 import { estimateKernel } from '../../src-main/engine/map/estimate-kernel.ts';
 import { FftCache, pffft } from '../../src-main/engine/map/fft2d.ts';
-import { centreKernel, kernelMotion, kernelSimilarity, normalise, type Kernel } from '../../src-main/engine/map/kernel.ts';
+import { kernelMotion, kernelSimilarity } from '../../src-main/engine/map/kernel.ts';
 import { motionFromEstimate } from '../../src-main/engine/map/kernel-motion.ts';
-
-const SAMPLE = path.resolve(import.meta.dirname, '..', '..', 'resources', 'samples', 'coffee-sharp.jpg');
-
-async function greyCrop(w: number, h: number): Promise<Float32Array> {
-  const { data } = await sharp(SAMPLE).greyscale().extract({ left: 100, top: 60, width: w, height: h }).raw().toBuffer({ resolveWithObject: true });
-  return Float32Array.from(data, (v) => v / 255);
-}
-
-/** A curved camera-shake path of about 17 px, centred on its centre of mass. */
-function shakeKernel(): Kernel {
-  const n = 21;
-  const d = new Float32Array(n * n);
-  for (let t = 0; t <= 1; t += 0.005) d[Math.round(10 + 6 * Math.sin(t * 3) - 3) * n + Math.round(3 + 14 * t)] += 1;
-  return centreKernel(normalise({ size: n, data: d }));
-}
-
-function psnr(a: Float32Array, b: Float32Array, w: number, h: number, border = 16): number {
-  let e = 0;
-  let n = 0;
-  for (let y = border; y < h - border; y++) for (let x = border; x < w - border; x++) {
-    const d = a[y * w + x] - b[y * w + x];
-    e += d * d;
-    n++;
-  }
-  return 10 * Math.log10(n / e);
-}
-
-const quantise = (p: Float32Array) => p.map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255) / 255);
-
-function planeToRaster(p: Float32Array, w: number, h: number): Raster {
-  const r = createRaster(w, h, 8);
-  for (let i = 0; i < w * h; i++) r.rgb.fill(Math.round(Math.min(1, Math.max(0, p[i])) * 255), 3 * i, 3 * i + 3);
-  return r;
-}
-
-async function sampleRaster(w: number, h: number): Promise<Raster> {
-  const { data } = await sharp(SAMPLE).extract({ left: 0, top: 0, width: w, height: h }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const r = createRaster(w, h, 8);
-  r.rgb.set(data);
-  return r;
-}
 
 test('a known camera-shake kernel is recovered from a synthetic blurry image (correlation ≥ 0.8 up to a shift)', async () => {
   const [w, h] = [320, 256];

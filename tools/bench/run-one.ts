@@ -26,7 +26,7 @@ if (what === 'deblur') {
   seconds = (performance.now() - t) / 1000;
 } else if (what === 'map') {
   const t = performance.now();
-  await deblurPhotoFile({ kind: 'map' }, photo, out, { strength: 1, protectSharp: false, format: 'jpeg', quality: 92, overwrite: true, sessions });
+  await deblurPhotoFile({ kind: 'map', parts: {} }, photo, out, { strength: 1, protectSharp: false, format: 'jpeg', quality: 92, overwrite: true, sessions });
   seconds = (performance.now() - t) / 1000;
 } else if (what === 'motion') {
   const session = await openSession(arg, { role: 'motion' });

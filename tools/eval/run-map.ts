@@ -3,12 +3,10 @@
  * hand-made prior, the learned prior, and the refiner on top. Each crop's blur is estimated once and shared by
  * every variant; the estimate's seconds are counted in every variant's time.
  */
-import { mapDeblurRaster } from '../../src-main/engine/map/deblur-photo.ts';
 import type { BlurEstimate } from '../../src-main/engine/map/blur-estimate.ts';
 import { estimatePhotoBlur } from '../../src-main/engine/map/photo-blur.ts';
-import { deblurRaster } from '../../src-main/engine/infer/deblur.ts';
+import { deblurWithMapCore } from '../../src-main/engine/jobs/map-pipeline.ts';
 import type { ModelSession } from '../../src-main/engine/infer/session.ts';
-import { createRaster } from '../../src-main/engine/image/raster.ts';
 import type { FloatImage } from '../../src-main/engine/synth/float-image.ts';
 import { floatToRaster } from './run-networks.ts';
 
@@ -41,16 +39,12 @@ function toFloat(data: Uint16Array, width: number, height: number): FloatImage {
 
 export async function mapDeblurFloat(img: FloatImage, variant: MapVariant = {}): Promise<{ out: FloatImage; seconds: number }> {
   const { estimate, seconds: estimateSeconds } = await estimateOnce(img);
-  const raster = floatToRaster(img);
-  const res = await mapDeblurRaster(raster, { threads: 1, estimate, learnedPrior: variant.denoiser ? { model: variant.denoiser } : undefined });
-  let seconds = estimateSeconds + res.seconds;
-  let data = res.data;
-  if (variant.refiner) {
-    const guide = createRaster(img.width, img.height, 16);
-    guide.rgb.set(res.data);
-    const refined = await deblurRaster(variant.refiner, raster, { guide });
-    seconds += refined.seconds;
-    data = refined.data;
-  }
-  return { out: toFloat(data, img.width, img.height), seconds };
+  const refiner = variant.refiner;
+  const res = await deblurWithMapCore(floatToRaster(img), {
+    parts: { denoiser: variant.denoiser, refiner: refiner?.file },
+    openRefiner: async () => refiner!,
+    threads: 1,
+    estimate,
+  });
+  return { out: toFloat(res.data, img.width, img.height), seconds: estimateSeconds + res.seconds };
 }

@@ -2,10 +2,10 @@ import { decodeImage, exportImage, type ExportFormat, type ExportResult } from '
 import { deblurRaster, type DeblurResult } from '../infer/deblur.ts';
 import type { SessionProvider } from '../infer/session-provider.ts';
 import { applyStrength } from '../infer/strength.ts';
-import { mapDeblurRaster } from '../map/deblur-photo.ts';
 import { motionFromEstimate } from '../map/kernel-motion.ts';
 import { estimatePhotoBlur } from '../map/photo-blur.ts';
 import type { ModelChoice } from './model-choice.ts';
+import { deblurWithMapCore, type LearnedParts } from './map-pipeline.ts';
 
 export interface DeblurPhotoOptions {
   strength: number;
@@ -24,10 +24,11 @@ export interface DeblurPhotoOptions {
 }
 
 /**
- * How a photo is deblurred: the MAP core (the default everywhere), or a deblur network the user asked for by name
- * (the end-to-end networks lose to the MAP core on every eval set, so they are no longer on the default path).
+ * How a photo is deblurred: the MAP core with the learned parts chosen (the default everywhere), or a deblur
+ * network the user asked for by name (the end-to-end networks lose to the MAP core on every eval set, so they are
+ * no longer on the default path).
  */
-export type DeblurPipeline = { kind: 'map' } | { kind: 'network'; models: ModelChoice };
+export type DeblurPipeline = { kind: 'map'; parts: LearnedParts } | { kind: 'network'; models: ModelChoice };
 
 /** One photo from file to file: decode, deblur, strength, export with metadata. */
 export async function deblurPhotoFile(pipeline: DeblurPipeline, input: string, output: string, opts: DeblurPhotoOptions): Promise<ExportResult> {
@@ -35,7 +36,9 @@ export async function deblurPhotoFile(pipeline: DeblurPipeline, input: string, o
   let result: DeblurResult;
   let protect = null;
   if (pipeline.kind === 'map') {
-    const res = await mapDeblurRaster(photo.raster, {
+    const res = await deblurWithMapCore(photo.raster, {
+      parts: pipeline.parts,
+      openRefiner: (file) => opts.sessions.open(file, 'refine'),
       signal: opts.signal,
       threads: await opts.sessions.mapThreads(),
       tileSize: opts.tileSize,

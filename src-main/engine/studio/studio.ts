@@ -27,7 +27,8 @@ import type { DeblurResult } from '../infer/deblur.ts';
 import type { MotionResult } from '../infer/motion.ts';
 import { heatMap, rasterToPng } from '../infer/motion-render.ts';
 import { estimatePhotoBlur } from '../map/photo-blur.ts';
-import { mapDeblurRaster } from '../map/deblur-photo.ts';
+import { deblurWithMapCore } from '../jobs/map-pipeline.ts';
+import { learnedParts, partsId } from '../jobs/learned-parts.ts';
 import { motionFromEstimate, regionSummary } from '../map/kernel-motion.ts';
 import { renderKernelTrace } from '../map/kernel-trace.ts';
 import type { BlurEstimate } from '../map/blur-estimate.ts';
@@ -116,6 +117,7 @@ export class Studio implements StudioApi {
       versions: info.versions,
       executionProvider: { active, available: info.executionProviders.available, skipped },
       trainingBackend: info.trainingBackend,
+      learnedParts: info.learnedParts,
       threads: settings.threads || info.threads,
       platform: info.platform,
       settings,
@@ -194,11 +196,14 @@ export class Studio implements StudioApi {
     const img = this.image(id);
     const settings = await this.settingsStore.read();
     const threads = await this.sessions.mapThreads();
+    const parts = learnedParts(settings);
     const result = await this.jobs.run(
       jobId,
       'deblur',
       ({ signal, progress }) =>
-        mapDeblurRaster(img.photo.raster, {
+        deblurWithMapCore(img.photo.raster, {
+          parts,
+          openRefiner: (file) => this.sessions.open(file, 'refine'),
           signal,
           threads,
           tileSize: settings.tileSize,
@@ -218,7 +223,7 @@ export class Studio implements StudioApi {
     return {
       id: resultId,
       imageId: id,
-      modelId: 'map',
+      modelId: partsId(parts),
       previewUrl: this.addAsset(`result/${resultId}.jpg`, { mime: 'image/jpeg', bytes: preview.bytes }),
       seconds: result.seconds,
       provider: String(result.provider).toUpperCase(),
@@ -269,6 +274,7 @@ export class Studio implements StudioApi {
 
   async startBatch(req: BatchRequest): Promise<string> {
     const settings = await this.settingsStore.read();
+    const parts = learnedParts(settings);
     const jobId = this.jobs.newId();
     const batchSettings = {
       inputDir: req.inputDir,
@@ -278,7 +284,7 @@ export class Studio implements StudioApi {
       quality: req.quality,
       suffix: req.suffix,
       skipExisting: req.skipExisting,
-      processing: { model: 'map', strength: req.strength, protectSharp: req.protectSharp },
+      processing: { model: partsId(parts), strength: req.strength, protectSharp: req.protectSharp },
     };
     // Checks that would fail every file fail the call itself, before a job id is handed out.
     await validateBatchFolders(batchSettings);
@@ -291,7 +297,7 @@ export class Studio implements StudioApi {
           runBatch(
             batchSettings,
             (input, output, ctx) =>
-              deblurPhotoFile({ kind: 'map' }, input, output, {
+              deblurPhotoFile({ kind: 'map', parts }, input, output, {
                 strength: req.strength,
                 protectSharp: req.protectSharp,
                 format: req.format,
