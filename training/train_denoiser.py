@@ -7,11 +7,7 @@ noise of a random level, MSE loss, Adam with a cosine schedule over a wall-clock
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import signal
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +17,7 @@ import torch.nn.functional as F
 from .data import DATA, DataError, PhotoSet
 from .denoiser import NAME, Denoiser, noisy_input
 from .checkpoints import CKPT_FORMAT, CheckpointError, load_checkpoint
+from .budget_loop import run_budgeted
 from .train import RUNS, atomic_save
 
 SIGMA_MAX = 0.2  # 51/255: the deconvolution's first plug-and-play steps see more than sensor noise
@@ -91,45 +88,22 @@ def main(argv: list[str] | None = None) -> int:
         step, seconds = ck["step"], ck["train_seconds"]
     val = luma(valset.batch(np.random.RandomState(7), 24, 128, augment=False))
     rng = np.random.RandomState(1000 + step)
-    budget = seconds + args.minutes * 60
-    stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
 
-    def save() -> Path:
+    def save(step: int, seconds: float) -> Path:
         path = run_dir / "last.pt"
         atomic_save({"format": CKPT_FORMAT, "step": step, "train_seconds": seconds,
                      "nets": {NAME: {"arch": net.arch(), "state": net.state_dict()}}, "opt": opt.state_dict(),
                      "config": vars(args) | {"resume": None, "export": None, "data": None}}, path)
         return path
 
-    log = (run_dir / "log.jsonl")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    last_ckpt = time.time()
-    t0 = time.time() - seconds
-    while seconds < budget and not stop["now"]:
-        lr = args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, seconds / budget))))
-        for g in opt.param_groups:
-            g["lr"] = lr
+    def loss_at(step: int) -> torch.Tensor:
         clean = luma(train.batch(rng, args.batch, args.crop))
         # σ = SIGMA_MAX·u²: most steps at the low levels where plug-and-play ends (about the photo's own noise)
         sigma = torch.from_numpy(SIGMA_MAX * rng.uniform(0, 1, args.batch) ** 2).float()
-        x = noisy_input(clean, sigma, torch.Generator().manual_seed(step))
-        loss = F.mse_loss(net(x), clean)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        step += 1
-        seconds = time.time() - t0
-        if step % 200 == 0:
-            rec = {"step": step, "minutes": round(seconds / 60, 2), "lr": lr, "loss": float(loss)} | validate(net, val)
-            with log.open("a") as f:
-                f.write(json.dumps(rec) + "\n")
-            print(json.dumps(rec), flush=True)
-        if time.time() - last_ckpt > 120:
-            save()
-            last_ckpt = time.time()
-    path = save()
-    print(json.dumps({"checkpoint": str(path), "step": step} | validate(net, val)), flush=True)
+        return F.mse_loss(net(noisy_input(clean, sigma, torch.Generator().manual_seed(step))), clean)
+
+    step, seconds = run_budgeted(opt, loss_at, lr=args.lr, minutes=args.minutes, step=step, seconds=seconds, save=save,
+                                 report=lambda: validate(net, val), every=200, log=run_dir / "log.jsonl")
     if args.export:
         from .export import export_net
         export_net(net, args.export / "denoiser.onnx", {"train_step": step, "train_minutes": round(seconds / 60, 2)})

@@ -12,10 +12,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
-import signal
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +23,7 @@ from PIL import Image
 from .data import DATA
 from .models import build, describe
 from .checkpoints import CKPT_FORMAT, CheckpointError, load_checkpoint, load_net_state
+from .budget_loop import run_budgeted
 from .train import RUNS, atomic_save, fft_l1
 
 NET = "g-refine"
@@ -142,43 +140,25 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = RUNS / args.name
     run_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.RandomState(2000 + step)
-    budget = seconds + args.minutes * 60
-    stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
 
-    def save() -> Path:
+    def save(step: int, seconds: float) -> Path:
         path = run_dir / "last.pt"
         atomic_save({"format": CKPT_FORMAT, "step": step, "train_seconds": seconds,
                      "nets": {NET: {"arch": describe(net), "state": net.state_dict()}}, "opt": opt.state_dict(),
                      "crops": len(cache.entries)}, path)
         return path
 
-    t0 = time.time() - seconds
-    last_ckpt = time.time()
-    while seconds < budget and not stop["now"]:
-        lr = args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, seconds / budget))))
-        for g in opt.param_groups:
-            g["lr"] = lr
+    def loss_at(step: int) -> torch.Tensor:
         x, y = cache.batch(cache.split(False), rng, args.batch, args.crop)
         out = net(x)
-        loss = F.l1_loss(out, y) + 0.1 * fft_l1(out, y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        step += 1
-        seconds = time.time() - t0
-        if step % 500 == 0:
-            cache.refresh()
-            rec = {"step": step, "minutes": round(seconds / 60, 2), "lr": lr, "loss": float(loss),
-                   "crops": len(cache.entries)} | validate(net, cache)
-            with (run_dir / "log.jsonl").open("a") as f:
-                f.write(json.dumps(rec) + "\n")
-            print(json.dumps(rec), flush=True)
-        if time.time() - last_ckpt > 120:
-            save()
-            last_ckpt = time.time()
-    path = save()
-    print(json.dumps({"checkpoint": str(path), "step": step} | validate(net, cache)), flush=True)
+        return F.l1_loss(out, y) + 0.1 * fft_l1(out, y)
+
+    def report() -> dict:
+        cache.refresh()  # the cache may still be growing
+        return {"crops": len(cache.entries)} | validate(net, cache)
+
+    step, seconds = run_budgeted(opt, loss_at, lr=args.lr, minutes=args.minutes, step=step, seconds=seconds, save=save,
+                                 report=report, every=500, log=run_dir / "log.jsonl")
     if args.export:
         from .export import export_net
         export_net(net, args.export / "refiner.onnx", {"train_step": step, "train_minutes": round(seconds / 60, 2)})

@@ -69,3 +69,23 @@ def test_refiner_training_steps_lower_the_loss_on_a_fixed_batch():
         loss.backward()
         opt.step()
     assert float(loss) < 0.7 * first
+
+
+def test_denoiser_trains_on_photo_crops_resumes_and_exports(tmp_path, monkeypatch, capsys):
+    from training import train_denoiser as D
+    rng = np.random.RandomState(1)
+    for split, n in (("train", 3), ("val", 1)):
+        (tmp_path / "bundle" / split).mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(rng.randint(0, 256, (160, 160, 3)).astype(np.uint8)).save(tmp_path / "bundle" / split / f"{i}.jpg")
+    monkeypatch.setattr(D, "RUNS", tmp_path / "runs")
+    args = ["--data", str(tmp_path), "--crop", "32", "--batch", "2", "--channels", "8", "--layers", "2"]
+    assert D.main(args + ["--minutes", "0.02"]) == 0
+    first = next(r for r in map(json.loads, capsys.readouterr().out.splitlines()) if "checkpoint" in r)
+    assert {"psnr_5", "psnr_noisy_5", "psnr_30"} <= set(first)
+    assert D.main(args + ["--minutes", "0.02", "--resume", first["checkpoint"], "--export", str(tmp_path / "models")]) == 0
+    again = next(r for r in map(json.loads, capsys.readouterr().out.splitlines()) if "checkpoint" in r)
+    assert again["step"] > first["step"]
+    assert (tmp_path / "models" / "denoiser.onnx").exists()
+    assert D.main(["--data", str(tmp_path), "--resume", first["checkpoint"]]) == 2  # 24 channels ≠ the checkpoint's 8
+    assert "holds" in capsys.readouterr().err

@@ -96,6 +96,14 @@ export function kernelSpectrum(fft: RealFft2d, k: Kernel): Float32Array {
   return spec;
 }
 
+/** The kernel's spectrum K (complex, interleaved) and its power |K|² per bin. */
+export function kernelSpectra(fft: RealFft2d, k: Kernel): { K: Float32Array; KK: Float32Array } {
+  const K = kernelSpectrum(fft, k);
+  const KK = new Float32Array(K.length / 2);
+  for (let i = 0; i < KK.length; i++) KK[i] = K[2 * i] * K[2 * i] + K[2 * i + 1] * K[2 * i + 1];
+  return { K, KK };
+}
+
 /** out ← conj(K)·S·scale(bin), bin by bin (out may be S): the data term's Kᵀy in Fourier space. */
 export function conjugateProduct(K: Float32Array, S: Float32Array, out: Float32Array, scale: (bin: number) => number): void {
   for (let i = 0, n = K.length / 2; i < n; i++) {
@@ -153,10 +161,8 @@ export function deconvSize(w: number, h: number, k: Kernel): { W: number; H: num
 export function deconvolvePlanes(ffts: FftCache, planes: Float32Array[], w: number, h: number, k: Kernel, p: DeconvParams, signal?: AbortSignal): Float32Array[] {
   const { W, H } = deconvSize(w, h, k);
   const fft = ffts.get(W, H);
-  const K = kernelSpectrum(fft, k);
-  const n = fft.spectrumLength / 2;
-  const KK = new Float32Array(n);
-  for (let i = 0; i < n; i++) KK[i] = K[2 * i] * K[2 * i] + K[2 * i + 1] * K[2 * i + 1];
+  const { K, KK } = kernelSpectra(fft, k);
+  const n = KK.length;
   const DD = gradientPower(W, H);
   const shrink = shrinker(0.8);
   const betaMax = p.betaMax ?? 256;

@@ -8,7 +8,7 @@
  * Clipped pixels keep the lower-bound data term of deconvolve.ts.
  */
 import type { FftCache } from './fft2d.ts';
-import { clippedPixels, conjugateProduct, deconvSize, kernelSpectrum, keepAroundLights, padPeriodic, raiseClippedData, type DeconvParams } from './deconvolve.ts';
+import { clippedPixels, conjugateProduct, deconvSize, kernelSpectra, keepAroundLights, padPeriodic, raiseClippedData, type DeconvParams } from './deconvolve.ts';
 import type { Kernel } from './kernel.ts';
 
 /** Which prior the luminance gets; plain data, so it crosses to the deconvolution threads. */
@@ -50,10 +50,8 @@ export async function refineWithDenoiser(
 ): Promise<Float32Array> {
   const { W, H } = deconvSize(w, h, k);
   const fft = ffts.get(W, H);
-  const K = kernelSpectrum(fft, k);
-  const n = fft.spectrumLength / 2;
-  const KK = new Float32Array(n);
-  for (let i = 0; i < n; i++) KK[i] = K[2 * i] * K[2 * i] + K[2 * i + 1] * K[2 * i + 1];
+  const { K, KK } = kernelSpectra(fft, k);
+  const n = KK.length;
   const obs = padPeriodic(observed, w, h, W, H);
   const clipped = clippedPixels(obs, p.clipLevel);
   const yData = obs.slice();
