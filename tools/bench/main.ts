@@ -49,7 +49,20 @@ for (const mp of values.sizes!.split(',')) {
   const [w, h] = SIZES[mp];
   process.stderr.write(`MAP core on ${mp} MP…\n`);
   const m = runCase('map', photo, '');
-  rows.push(['MAP core (default deblur)', `${mp} MP (${w}×${h})`, m.seconds.toFixed(2), (m.seconds / ((w * h) / 1e6)).toFixed(3), m.peakRssMB.toFixed(0), 'estimate + deconvolution, all cores']);
+  rows.push(['MAP core (hand-made prior)', `${mp} MP (${w}×${h})`, m.seconds.toFixed(2), (m.seconds / ((w * h) / 1e6)).toFixed(3), m.peakRssMB.toFixed(0), 'estimate + deconvolution, all cores']);
+  const denoiser = path.join(models, 'denoiser.onnx');
+  const refiner = path.join(models, 'refiner.onnx');
+  const has = async (f: string) => fs.access(f).then(() => true, () => false);
+  for (const [label, parts] of [
+    ['MAP + learned prior', { denoiser }],
+    ['MAP + refiner', { refiner }],
+    ['MAP + learned prior + refiner', { denoiser, refiner }],
+  ] as const) {
+    if (!(await Promise.all(Object.values(parts).map(has))).every(Boolean)) continue;
+    process.stderr.write(`${label} on ${mp} MP…\n`);
+    const r = runCase('map', photo, JSON.stringify(parts));
+    rows.push([label, `${mp} MP (${w}×${h})`, r.seconds.toFixed(2), (r.seconds / ((w * h) / 1e6)).toFixed(3), r.peakRssMB.toFixed(0), '']);
+  }
   for (const [label, what, file] of [
     ['G fast (deblur.onnx)', 'deblur', 'deblur.onnx'],
     ['G fine (deblur-fine.onnx)', 'deblur', 'deblur-fine.onnx'],

@@ -1,6 +1,6 @@
 /**
  * One benchmark case in a fresh process, so its peak RSS is its own:
- *   node --import tsx tools/bench/run-one.ts <map|deblur|motion|maxim> <photo> <model-or-crop>
+ *   node --import tsx tools/bench/run-one.ts <map|deblur|motion|maxim> <photo> <learned-parts-json|model|crop>
  * Prints one JSON line: seconds end to end (decode → deblur → encode → write) and peak RSS.
  */
 import fs from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { heatMap } from '../../src-main/engine/infer/motion-render.ts';
 import { openSession } from '../../src-main/engine/infer/session.ts';
 import { SessionProvider } from '../../src-main/engine/infer/session-provider.ts';
 import { deblurPhotoFile } from '../../src-main/engine/jobs/deblur-photo.ts';
+import type { LearnedParts } from '../../src-main/engine/jobs/map-pipeline.ts';
 
 const [what, photo, arg] = process.argv.slice(2);
 const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'neurmap-bench-')), 'out.jpg');
@@ -25,8 +26,11 @@ if (what === 'deblur') {
   await deblurPhotoFile({ kind: 'network', models: { deblur: arg, deblurId: 'bench', motion: null } }, photo, out, { strength: 1, protectSharp: false, format: 'jpeg', quality: 92, overwrite: true, sessions });
   seconds = (performance.now() - t) / 1000;
 } else if (what === 'map') {
+  // arg: the learned parts as JSON ({"denoiser": file, "refiner": file}), or empty for the MAP core alone
+  const parts = arg ? (JSON.parse(arg) as LearnedParts) : {};
+  if (parts.refiner) await sessions.open(parts.refiner, 'refine');
   const t = performance.now();
-  await deblurPhotoFile({ kind: 'map', parts: {} }, photo, out, { strength: 1, protectSharp: false, format: 'jpeg', quality: 92, overwrite: true, sessions });
+  await deblurPhotoFile({ kind: 'map', parts }, photo, out, { strength: 1, protectSharp: false, format: 'jpeg', quality: 92, overwrite: true, sessions });
   seconds = (performance.now() - t) / 1000;
 } else if (what === 'motion') {
   const session = await openSession(arg, { role: 'motion' });
