@@ -22,6 +22,8 @@ export interface TestSetOptions {
   crop: number;
   /** Extra context blurred around each crop so its borders see real neighbours, then cut away. */
   margin: number;
+  /** Another draw of crops and blurs from the same photos (0, the eval's own, when absent). */
+  round?: number;
 }
 
 export async function listPhotos(dir: string): Promise<string[]> {
@@ -41,8 +43,8 @@ async function loadFloat(file: string): Promise<FloatImage> {
   return img;
 }
 
-function seedOf(name: string, recipe: string): number {
-  return crypto.createHash('sha256').update(`${name}/${recipe}`).digest().readUInt32LE(0);
+function seedOf(name: string, recipe: string, round: number): number {
+  return crypto.createHash('sha256').update(round ? `${name}/${recipe}/${round}` : `${name}/${recipe}`).digest().readUInt32LE(0);
 }
 
 /** Quantised to 8 bits, as every saved photo is. */
@@ -63,7 +65,7 @@ export async function buildTestSets(photos: string[], opts: TestSetOptions, onSk
       continue;
     }
     for (const recipe of BLUR_RECIPES) {
-      const rng = new Rng(seedOf(name, recipe));
+      const rng = new Rng(seedOf(name, recipe, opts.round ?? 0));
       const x0 = rng.int(0, photo.width - side + 1);
       const y0 = rng.int(0, photo.height - side + 1);
       const region = cropFloatImage(photo, x0, y0, side, side);

@@ -5,9 +5,10 @@
  * and one line of training/data/map-cache/index.jsonl; crops already in the index are skipped, so a stopped run
  * resumes.
  *
- *   node --import tsx tools/refiner-cache/main.ts [--photos DIR] [--out DIR] [--skip N] [--limit N] [--crop 256]
+ *   node --import tsx tools/refiner-cache/main.ts [--photos DIR] [--out DIR] [--skip N] [--limit N] [--crop 256] [--round R]
  *
- * --skip/--limit select a slice of the photos, so that two processes can share the work.
+ * --skip/--limit select a slice of the photos, so that two processes can share the work; --round R draws other
+ * crops and blurs from the same photos (ids get "#R"), for more data than one crop per photo and recipe.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     skip: { type: 'string', default: '0' },
     limit: { type: 'string', default: '0' },
     crop: { type: 'string', default: '256' },
+    round: { type: 'string', default: '0' },
   },
 });
 
@@ -51,15 +53,17 @@ async function main(): Promise<void> {
       .map((l) => (JSON.parse(l) as { id: string }).id),
   );
   const crop = Number(values.crop);
+  const round = Number(values.round);
   for (const [n, photo] of photos.entries()) {
-    for (const s of await buildTestSets([photo], { crop, margin: 32 })) {
-      if (done.has(s.id)) continue;
+    for (const s of await buildTestSets([photo], { crop, margin: 32, round })) {
+      const id = round ? `${s.id}#${round}` : s.id;
+      if (done.has(id)) continue;
       const { out: map, seconds } = await mapDeblurFloat(s.blurry);
-      const stem = path.join(out, s.id.replace('/', '-').replace(/\.[^.]+$/, ''));
+      const stem = path.join(out, `${s.id.replace('/', '-').replace(/\.[^.]+$/, '')}${round ? `-r${round}` : ''}`);
       await writePng(s.sharp, `${stem}.sharp.png`);
       await writePng(s.blurry, `${stem}.blurry.png`);
       await writePng(map, `${stem}.map.png`);
-      const line = { id: s.id, recipe: s.recipe, stem: path.basename(stem), maxHalfExtentPx: s.maxHalfExtentPx, seconds };
+      const line = { id, recipe: s.recipe, stem: path.basename(stem), maxHalfExtentPx: s.maxHalfExtentPx, seconds };
       await fs.appendFile(indexFile, JSON.stringify(line) + '\n');
     }
     process.stderr.write(`${n + 1}/${photos.length} photos\n`);
