@@ -54,8 +54,9 @@ test('engine values pass the wire schemas', () => {
 });
 
 test('one Settings schema: defaults, and out-of-range values refused', () => {
-  assert.deepEqual(settingsSchema.parse({}), { executionProvider: 'auto', threads: 0, tileSize: 1024 });
+  assert.deepEqual(settingsSchema.parse({}), { executionProvider: 'auto', threads: 0, tileSize: 1024, prior: 'hand-made', refine: true });
   assert.ok(!settingsSchema.safeParse({ tileSize: 64 }).success);
+  assert.ok(!settingsSchema.safeParse({ prior: 'sharpest' }).success);
 });
 
 test('absolute paths by the rules of the platform, without node:path', () => {
