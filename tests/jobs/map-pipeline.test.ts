@@ -83,6 +83,20 @@ test('the learned prior runs its denoiser inside the deconvolution', async () =>
   );
 });
 
+test('a cancel during the learned prior stops the run as cancelled', async () => {
+  const b = new TinyOnnx();
+  b.output(b.conv(b.input('input', [1, 2, 'H', 'W']), 1, { kernel: 1, weights: [1, 0], bias: [0] }));
+  const denoiser = await b.save(path.join(dir, 'keep-denoiser-2.onnx'));
+  const photo = await blurred();
+  const { estimate } = await mapDeblurRaster(photo, { threads: 1 });
+  for (const threads of [1, 2]) {
+    const controller = new AbortController();
+    const run = deblurWithMapCore(photo, { parts: { denoiser }, openRefiner: () => assert.fail('no refiner'), threads, estimate, signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await assert.rejects(run, (err: Error) => err.name === 'AbortError');
+  }
+});
+
 test('the parts that run are those chosen among those installed, and a missing learned prior is one clear line', async () => {
   const models = await mkdtemp(path.join(dir, 'models-'));
   assert.deepEqual(installedLearnedParts(models), { prior: false, refiner: false });

@@ -178,6 +178,9 @@ export async function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {
       const done = by + 2 < ys.length ? Math.max(0, ys[by + 1] - h) : H;
       flush(done);
     }
+  } catch (err) {
+    opts.signal?.throwIfAborted(); // a tile stopped by the cancel fails with its own error: report the cancel
+    throw err;
   } finally {
     opts.signal?.removeEventListener('abort', abort);
     await pool.close();
