@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { deblurWithMapCore } from '../../src-main/engine/jobs/map-pipeline.ts';
+import { deblurWithMapCore, REFINE_MIN_BLUR_PX } from '../../src-main/engine/jobs/map-pipeline.ts';
 import { installedLearnedParts, learnedParts, MissingPartError, partsId } from '../../src-main/engine/jobs/learned-parts.ts';
 import { mapDeblurRaster } from '../../src-main/engine/map/deblur-photo.ts';
+import { kernelMotion } from '../../src-main/engine/map/kernel.ts';
 import { closeSessions, openSession } from '../../src-main/engine/infer/session.ts';
 import { TinyOnnx } from '../helpers/tiny-onnx.ts';
 import { convolvePlane } from '../helpers/convolve.ts';
@@ -52,6 +53,26 @@ test('the refiner reads the MAP result beside the photo', async () => {
   for (let i = 0; i < photo.rgb.length; i++) worst = Math.max(worst, Math.abs(res.data[i] / 65535 - (map.data[i] / 65535 + photo.rgb[i] / 255) / 2));
   assert.ok(worst < 1e-3, `largest difference ${worst}`);
   assert.equal(res.estimate, map.estimate);
+});
+
+test('where the MAP core undid only a small blur the refiner does not run', async () => {
+  const photo = await blurred();
+  const { estimate } = await mapDeblurRaster(photo, { threads: 1 });
+  // the same regions with a 3 px kernel: deconvolved, but below the refiner's blur size
+  const small = { size: 3, data: Float32Array.from([0, 0, 0, 1 / 3, 1 / 3, 1 / 3, 0, 0, 0]) };
+  const smallBlur = { ...estimate, regions: estimate.regions.map((r) => ({ ...r, kernel: small, confidence: 1 })) };
+  assert.ok(kernelMotion(small).halfExtent < REFINE_MIN_BLUR_PX);
+  const refiner = await averagingRefiner();
+  let opened = 0;
+  const res = await deblurWithMapCore(photo, {
+    parts: { refiner },
+    openRefiner: (f) => (opened++, openSession(f, { role: 'refine' })),
+    threads: 1,
+    estimate: smallBlur,
+  });
+  assert.equal(opened, 0);
+  const map = await mapDeblurRaster(photo, { threads: 1, estimate: smallBlur });
+  assert.deepEqual(Buffer.from(res.data.buffer), Buffer.from(map.data.buffer));
 });
 
 test('where the MAP core finds no blur the refiner does not run and the photo comes back as it was', async () => {

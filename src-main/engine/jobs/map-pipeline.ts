@@ -1,14 +1,15 @@
 /**
  * The MAP core with its learned parts: the learned image prior inside the deconvolution (models/denoiser.onnx),
  * then the refiner G reading the MAP result beside the photo (models/refiner.onnx). Either part may be absent.
- * The refiner runs only where the MAP core found blur worth undoing, so a photo the guard leaves alone comes back
- * as it was.
+ * The refiner runs only where the MAP core undid a blur of a few pixels or more, so a photo the guard leaves alone
+ * comes back as it was.
  */
 import { createRaster, type Raster } from '../image/raster.ts';
 import { deblurRaster } from '../infer/deblur.ts';
 import type { ModelSession } from '../infer/session.ts';
 import type { BlurEstimate } from '../map/blur-estimate.ts';
 import { mapDeblurRaster, type MapDeblurResult } from '../map/deblur-photo.ts';
+import { kernelMotion } from '../map/kernel.ts';
 
 export interface LearnedParts {
   /** The learned prior's denoiser (absent: the hand-made hyper-Laplacian prior). */
@@ -30,6 +31,16 @@ export interface MapPipelineOptions {
 
 /** Share of the progress bar the refiner takes when it runs (its tiles cost about a quarter of the MAP core's). */
 const REFINE_SHARE = 0.2;
+/**
+ * The refiner runs where the MAP core undid a blur of at least this half-extent (px, its largest region kernel):
+ * below it the MAP result was as good without the refiner on every eval set (models/MODEL_CARD.md).
+ */
+export const REFINE_MIN_BLUR_PX = 5;
+
+/** The largest half-extent among the regions the MAP core deconvolved (0 when it left the photo as shot). */
+function largestBlurUndone(e: BlurEstimate): number {
+  return Math.max(0, ...e.regions.filter((r) => r.confidence > 0).map((r) => kernelMotion(r.kernel).halfExtent));
+}
 
 export async function deblurWithMapCore(raster: Raster, opts: MapPipelineOptions): Promise<MapDeblurResult> {
   const { parts } = opts;
@@ -42,7 +53,7 @@ export async function deblurWithMapCore(raster: Raster, opts: MapPipelineOptions
     learnedPrior: parts.denoiser ? { model: parts.denoiser } : undefined,
     onProgress: (p) => opts.onProgress?.({ ...p, fraction: mapShare * p.fraction }),
   });
-  if (!parts.refiner || !map.estimate.regions.some((r) => r.confidence > 0)) return map;
+  if (!parts.refiner || largestBlurUndone(map.estimate) < REFINE_MIN_BLUR_PX) return map;
   const session = await opts.openRefiner(parts.refiner);
   const guide = createRaster(raster.width, raster.height, 16);
   guide.rgb.set(map.data);
