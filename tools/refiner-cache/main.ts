@@ -1,5 +1,5 @@
 /**
- * Training data for the refiner G (training/refiner.py): synthetic blurry crops of the TRAIN split's photos (the
+ * Training data for the refiner G (training/train_refiner.py): synthetic blurry crops of the TRAIN split's photos (the
  * same synth and recipes as the eval sets, seeded by file name), each with the MAP core's output made by the
  * engine itself — exactly what G sees in the product. Writes, per crop, `<recipe>-<photo>.{sharp,blurry,map}.png`
  * and one line of training/data/map-cache/index.jsonl; crops already in the index are skipped, so a stopped run
