@@ -488,7 +488,12 @@ test('the other panels render, and nothing broke the CSP', { skip }, async () =>
   await shot(page, '12-models');
   await page.click('[data-module="settings"]');
   await page.locator('select[name="executionProvider"]').waitFor();
+  // this run's models folder holds no learned parts: Settings offers them only as "not installed"
+  assert.ok(await page.locator('select[name="prior"] option[value="learned"]').isDisabled());
+  assert.match(await page.locator('select[name="prior"] option[value="learned"]').innerText(), /not installed/);
+  assert.ok(await page.locator('input[name="refine"]').isDisabled());
   await page.click('[data-module="about"]');
+  assert.match(await page.locator('[data-learned-parts]').innerText(), /MAP core · hand-made prior$/);
   await page.locator('[data-backend]').waitFor();
   assert.match(await page.locator('[data-backend]').innerText(), /ONNX Runtime/);
   await shot(page, '13-system');
