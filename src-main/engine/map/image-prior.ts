@@ -46,7 +46,6 @@ export async function refineWithDenoiser(
   p: DeconvParams,
   prior: Extract<ImagePrior, { kind: 'denoiser' }>,
   denoiser: Denoiser,
-  signal?: AbortSignal,
 ): Promise<Float32Array> {
   const { W, H } = deconvSize(w, h, k);
   const fft = ffts.get(W, H);
@@ -72,7 +71,6 @@ export async function refineWithDenoiser(
   setNumerator();
   const steps = Math.max(1, prior.iterations);
   for (let it = 0; it < steps; it++) {
-    signal?.throwIfAborted();
     const sigma = prior.sigmaStart * (prior.sigmaEnd / prior.sigmaStart) ** (steps === 1 ? 1 : it / (steps - 1));
     const z = await denoiser.denoise(x, W, H, sigma);
     const mu = prior.weight / (sigma * sigma);
