@@ -55,8 +55,8 @@ class Cache:
                 np.asarray(Image.open(self.folder / f"{e['stem']}.{k}.png").convert("RGB")) for k in ("map", "blurry", "sharp"))
             self.entries.append(e)
 
-    def split(self, val: bool) -> list[dict]:
-        return [e for e in self.entries if is_val(e) == val]
+    def split(self, val: bool, recipes: set[str] | None = None) -> list[dict]:
+        return [e for e in self.entries if is_val(e) == val and (recipes is None or e["recipe"] in recipes)]
 
     def batch(self, entries: list[dict], rng: np.random.RandomState, n: int, crop: int) -> tuple[torch.Tensor, torch.Tensor]:
         xs, ys = [], []
@@ -112,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--resume", type=Path)
     ap.add_argument("--export", type=Path)
+    ap.add_argument("--recipes", default=None,
+                    help="train on these recipes only, e.g. linear,none (the adaptation proof's base; validation keeps all)")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -121,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as e:
         print(f"train_refiner: error: {e}", file=sys.stderr)
         return 2
-    if not cache.split(False) or not cache.split(True):
+    recipes = set(args.recipes.split(",")) if args.recipes else None
+    if not cache.split(False, recipes) or not cache.split(True):
         print(f"train_refiner: error: {args.cache} holds too few crops for a training and a validation part",
               file=sys.stderr)
         return 2
@@ -149,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         return path
 
     def loss_at(step: int) -> torch.Tensor:
-        x, y = cache.batch(cache.split(False), rng, args.batch, args.crop)
+        x, y = cache.batch(cache.split(False, recipes), rng, args.batch, args.crop)
         out = net(x)
         return F.l1_loss(out, y) + 0.1 * fft_l1(out, y)
 
@@ -161,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                                  report=report, every=500, log=run_dir / "log.jsonl")
     if args.export:
         from .export import export_net
+        args.export.mkdir(parents=True, exist_ok=True)
         export_net(net, args.export / "refiner.onnx", {"train_step": step, "train_minutes": round(seconds / 60, 2)})
     return 0
 

@@ -11,7 +11,7 @@ import { ProgressBar } from './progress-bar.ts';
 import type { Command } from './command.ts';
 
 export const adapt: Command = {
-  summary: 'fine-tune the deblur model on your own blurry photos (unpaired NeurMAP), giving a personal model',
+  summary: 'fine-tune the refiner of the MAP core on your own blurry photos (unpaired NeurMAP), giving a personal model',
   usage:
     '--blurry DIR --name NAME (--minutes N | --iterations N) [--sharp DIR] [--base ID] [--keep | --discard] [--crop PX] [--workers N]\n' +
     'Cancel with Ctrl-C: the run keeps its checkpoint, and the same command resumes it.',

@@ -1,7 +1,7 @@
 import { CannotRunError, UsageError } from './exit-codes.ts';
 import { chooseModels, NoModelError, type ModelChoice } from '../engine/jobs/model-choice.ts';
 import type { DeblurPipeline } from '../engine/jobs/deblur-photo.ts';
-import { learnedParts, MissingPartError, partsId } from '../engine/jobs/learned-parts.ts';
+import { learnedParts, MissingPartError, partsId, selectedPersonalRefiner } from '../engine/jobs/learned-parts.ts';
 import { createModelRegistry } from '../engine/studio/locations.ts';
 import { isExportFormat, EXPORT_FORMATS } from '../engine/jobs/output-format.ts';
 import type { ExportFormat } from '../engine/image/index.ts';
@@ -45,18 +45,22 @@ export const PIPELINE_OPTIONS = {
 export const PIPELINE_USAGE = '[--model ID|FILE.onnx | --prior hand-made|learned --no-refiner]';
 
 /**
- * The MAP core with its shipped learned parts (`--prior`, `--no-refiner` choose), unless a network is asked for
- * by name (`--model`).
+ * The MAP core with its learned parts (`--prior`, `--no-refiner` choose; the selected personal model, or the one
+ * `--model personal:…` names, refines instead of the shipped refiner), unless a base network is asked for by name
+ * (`--model fast|fine|FILE.onnx`).
  */
 export async function pipelineForCommand(values: { model?: string; prior?: string; 'no-refiner'?: boolean }): Promise<DeblurPipeline> {
-  if (values.model) {
+  const models = values.model ? await modelsForCommand(values.model) : null;
+  if (models && !models.refiner) {
     if (values.prior !== undefined || values['no-refiner']) throw new UsageError('--model runs a network instead of the MAP core: it takes no --prior or --no-refiner');
-    return { kind: 'network', models: await modelsForCommand(values.model) };
+    return { kind: 'network', models };
   }
+  if (models && values['no-refiner']) throw new UsageError(`--model ${values.model} is a refiner of the MAP core: it takes no --no-refiner`);
   const prior = values.prior ?? 'hand-made';
   if (prior !== 'hand-made' && prior !== 'learned') throw new UsageError(`--prior must be hand-made or learned, got '${prior}'`);
+  const personal = models ? { id: models.deblurId, refiner: models.deblur } : await selectedPersonalRefiner(createModelRegistry());
   try {
-    return { kind: 'map', parts: learnedParts({ prior, refine: !values['no-refiner'] }) };
+    return { kind: 'map', parts: learnedParts({ prior, refine: !values['no-refiner'], personal }) };
   } catch (err) {
     throw err instanceof MissingPartError ? new CannotRunError(err.message) : err;
   }

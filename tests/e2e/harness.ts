@@ -9,7 +9,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { tinyDeblur, colourMotion } from '../helpers/tiny-onnx.ts';
+import { tinyDeblur, tinyRefiner, colourMotion } from '../helpers/tiny-onnx.ts';
 import { ensureRendererBuilt } from '../../src-main/bridge/build.ts';
 
 // The init script runs in the page (the Node tsconfig has no DOM library).
@@ -46,6 +46,8 @@ export async function modelsDir(tmp: string): Promise<string> {
   await fsp.mkdir(dir, { recursive: true });
   await tinyDeblur(7, 4, 0.12).save(path.join(dir, 'deblur.onnx'));
   await colourMotion(4).save(path.join(dir, 'motion.onnx'));
+  // a refiner that keeps the MAP result (almost exactly): what "adapt to my photos" trains
+  await tinyRefiner(8, 4, 0.01).save(path.join(dir, 'refiner.onnx'));
   return dir;
 }
 

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { constantMotion, tinyDeblur } from './tiny-onnx.ts';
+import { constantMotion, tinyDeblur, tinyRefiner } from './tiny-onnx.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const NEURMAP_BIN = path.join(root, 'bin', 'neurmap.js');
@@ -35,11 +35,12 @@ export function runCli(args: string[], env: Record<string, string> = {}, opts: {
   return Object.assign(done, { kill: (sig: NodeJS.Signals = 'SIGTERM') => child.kill(sig) });
 }
 
-/** A temp folder holding tiny real ONNX networks in the shipped layout (deblur.onnx, motion.onnx). */
-export async function tinyModelsDir(opts: { motion?: boolean } = {}): Promise<string> {
+/** A temp folder holding tiny real ONNX networks in the shipped layout (deblur.onnx, motion.onnx, refiner.onnx when asked). */
+export async function tinyModelsDir(opts: { motion?: boolean; refiner?: boolean } = {}): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'neurmap-models-'));
   await tinyDeblur().save(path.join(dir, 'deblur.onnx'));
   if (opts.motion !== false) await constantMotion(0.2, 0.1).save(path.join(dir, 'motion.onnx'));
+  if (opts.refiner) await tinyRefiner().save(path.join(dir, 'refiner.onnx'));
   return dir;
 }
 

@@ -234,3 +234,19 @@ export function colourMotion(a = 4): TinyOnnx {
   b.output(b.tanh(conv));
   return b;
 }
+
+/**
+ * Refiner-like (6 → 3): the guide (input channels 0–2, the MAP result) plus conv3x3(relu(conv3x3(all 6))), random
+ * weights; the pick of the guide is a fixed 1×1 conv, as in the shipped refiner.
+ */
+export function tinyRefiner(seed = 8, hidden = 4, residualScale = 0.3): TinyOnnx {
+  const b = new TinyOnnx(seed);
+  const x = b.input('input', [1, 6, 'H', 'W']);
+  const pick = new Array<number>(18).fill(0);
+  for (let c = 0; c < 3; c++) pick[c * 6 + c] = 1;
+  const guide = b.conv(x, 3, { kernel: 1, weights: pick, bias: [0, 0, 0] });
+  let h = b.relu(b.conv(x, hidden, { kernel: 3 }));
+  h = b.conv(h, 3, { kernel: 3, scale: residualScale });
+  b.output(b.add(guide, h));
+  return b;
+}

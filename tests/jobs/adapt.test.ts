@@ -15,7 +15,7 @@ import { writeTestPhoto } from '../helpers/photos.ts';
 let models: string;
 
 before(async () => {
-  models = await tinyModelsDir();
+  models = await tinyModelsDir({ refiner: true });
 });
 
 async function library(count: number): Promise<string> {
@@ -41,12 +41,17 @@ test('a tiny adaptation runs end to end from the CLI, and the personal model it 
   const id = r.stderr.match(/saved as (personal:[^:\s]+)/)![1];
   const card = JSON.parse(await fs.readFile(path.join(e.NEURMAP_USER_DATA, 'models', id.slice('personal:'.length), 'card.json'), 'utf8'));
   assert.equal(card.name, 'Phone 2024');
-  assert.equal(card.baseModel, 'fast');
+  assert.equal(card.baseModel, 'refiner');
   assert.equal(card.metrics.iterations, 3);
   const out = path.join(e.NEURMAP_USER_DATA, 'out');
   const d = await runCli(['deblur', path.join(blurry, 'b0.jpg'), '--out', out, '--model', id], e);
   assert.equal(d.code, 0, d.stderr);
   assert.equal((await sharp(path.join(out, 'b0-deblurred.jpg')).metadata()).width, 80);
+  await fs.access(path.join(e.NEURMAP_USER_DATA, 'models', id.slice('personal:'.length), 'refiner.onnx'));
+  // the personal model is a refiner of the MAP core: it cannot run without it
+  const u = await runCli(['deblur', path.join(blurry, 'b0.jpg'), '--out', out, '--model', id, '--no-refiner'], e);
+  assert.equal(u.code, 2);
+  assert.match(u.stderr, /is a refiner of the MAP core: it takes no --no-refiner/);
 });
 
 test('a folder with no photos, or only one, is refused with one clear line', async () => {
@@ -106,7 +111,7 @@ test('an adaptation session checks the name before any work, reports both budget
 test('a run that continues a cancelled one says so before training, in its progress and in its summary', async () => {
   const blurry = await library(3);
   const runDir = await tempDir('neurmap-adapt-resume-');
-  const base = { id: 'fast', deblur: path.join(models, 'deblur.onnx'), motion: path.join(models, 'motion.onnx') };
+  const base = { id: 'refiner', refiner: path.join(models, 'refiner.onnx'), motion: path.join(models, 'motion.onnx') };
   const opts = { base, runDir, workers: 0, config: { cropSize: 32 } };
   const inputs = { blurryDir: blurry, name: 'Resumed', iterations: 3 };
   const cancel = new AbortController();
@@ -137,7 +142,7 @@ test('a full disk while writing a checkpoint fails the run and leaves the previo
   }
   try {
     const blurry = await library(3);
-    const base = { id: 'fast', deblur: path.join(models, 'deblur.onnx'), motion: path.join(models, 'motion.onnx') };
+    const base = { id: 'refiner', refiner: path.join(models, 'refiner.onnx'), motion: path.join(models, 'motion.onnx') };
     // Each checkpoint (the in-app PatchGAN with its Adam state, ~2 MB) fits once; writing the second does not.
     await assert.rejects(
       runAdaptation({ blurryDir: blurry, name: 'full', iterations: 4 }, { base, runDir, workers: 0, config: { cropSize: 32, checkpointEvery: 1 } }),
@@ -149,4 +154,44 @@ test('a full disk while writing a checkpoint fails the run and leaves the previo
   } finally {
     execFileSync('umount', [runDir]);
   }
+});
+
+test('the MAP results an adaptation trains on are made once: a resumed run reads them from its run folder', async () => {
+  const { prepareGuidedSamples } = await import('../../src-main/engine/jobs/adapt-guides.ts');
+  const blurry = await library(2);
+  const sharpDir = await library(1);
+  await fs.writeFile(path.join(blurry, 'broken.jpg'), 'not a jpeg');
+  const cacheDir = path.join(await tempDir('neurmap-adapt-guides-'), 'map-results');
+  const files = { blurry: [path.join(blurry, 'b0.jpg'), path.join(blurry, 'b1.jpg'), path.join(blurry, 'broken.jpg')], sharp: [path.join(sharpDir, 'b0.jpg')] };
+  const prep = { cacheDir, workingSize: 80, cropSize: 16, pairSize: 24, pairs: 2, recipes: { linear: 1, shake: 1, none: 0 }, seed: 1 };
+  const first = await prepareGuidedSamples(files, prep);
+  assert.equal(first.photos.length, 2);
+  assert.equal(first.pairs.length, 2);
+  assert.deepEqual(first.skipped.map((s) => s.split(':')[0]), ['broken.jpg']);
+  for (const p of [...first.photos, ...first.pairs]) assert.deepEqual([p.guide.width, p.guide.height], [p.blurry.width, p.blurry.height]);
+  const cached = (await fs.readdir(cacheDir)).sort();
+  assert.equal(cached.length, 4);
+  const times = await Promise.all(cached.map(async (f) => (await fs.stat(path.join(cacheDir, f))).mtimeMs));
+  const statuses: string[] = [];
+  const again = await prepareGuidedSamples(files, { ...prep, onStatus: (m) => statuses.push(m) });
+  assert.deepEqual(again.photos.map((p) => p.guide.data), first.photos.map((p) => p.guide.data));
+  assert.deepEqual(again.pairs.map((p) => p.blurry.data), first.pairs.map((p) => p.blurry.data));
+  assert.deepEqual(await Promise.all(cached.map(async (f) => (await fs.stat(path.join(cacheDir, f))).mtimeMs)), times, 'nothing rewritten');
+  assert.ok(statuses.length > 0);
+});
+
+test('a personal model made on the old end-to-end base is refused with one line that says to adapt again', async () => {
+  const e = await env();
+  const dir = path.join(e.NEURMAP_USER_DATA, 'models', 'old-2024');
+  await fs.mkdir(dir, { recursive: true });
+  await fs.copyFile(path.join(models, 'deblur.onnx'), path.join(dir, 'model.onnx'));
+  await fs.writeFile(path.join(dir, 'card.json'), JSON.stringify({ name: 'Old', created: '2026-01-01T00:00:00Z', baseModel: 'fast', trainingData: { summary: 'before the MAP core' } }));
+  const photo = path.join(await library(1), 'b0.jpg');
+  const r = await runCli(['deblur', photo, '--out', path.join(e.NEURMAP_USER_DATA, 'out'), '--model', 'personal:old-2024'], e);
+  assert.equal(r.code, 3);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /adapted from the old end-to-end network "fast", which the MAP core replaced: adapt again/);
+  const a = await runCli(['adapt', '--blurry', await library(3), '--name', 'again', '--base', 'personal:old-2024', ...tiny], e);
+  assert.equal(a.code, 3);
+  assert.match(a.stderr, /adapt again/);
 });

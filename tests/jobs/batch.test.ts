@@ -39,7 +39,7 @@ function settings(inputDir: string, outputDir: string, extra: Partial<BatchSetti
   return { inputDir, outputDir, recursive: true, format: 'png', quality: 90, suffix: '-sharp', skipExisting: false, processing: { strength: 1 }, ...extra };
 }
 
-const network = () => ({ kind: 'network' as const, models: { deblur: path.join(models, 'deblur.onnx'), deblurId: 'fast', motion: path.join(models, 'motion.onnx') } });
+const network = () => ({ kind: 'network' as const, models: { deblur: path.join(models, 'deblur.onnx'), deblurId: 'fast', motion: path.join(models, 'motion.onnx'), refiner: false } });
 const defaultSessions = new SessionProvider();
 const process_ = (fmt: 'png' | 'jpeg' | 'webp' | 'tiff', quality = 90, sessions = defaultSessions) => (input: string, output: string, ctx: { signal: AbortSignal; overwrite: boolean; onFraction: (f: number) => void }) =>
   deblurPhotoFile(network(), input, output, { strength: 1, protectSharp: false, format: fmt, quality, overwrite: ctx.overwrite, signal: ctx.signal, onFraction: ctx.onFraction, sessions }).then(() => undefined);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ModelRegistry } from '../../src-main/engine/models/registry.ts';
 import { parseCard, ModelCardSchema } from '../../src-main/engine/models/card.ts';
 import { openSession, closeSessions } from '../../src-main/engine/infer/session.ts';
-import { tinyDeblur, constantMotion } from '../helpers/tiny-onnx.ts';
+import { tinyDeblur, tinyRefiner, constantMotion } from '../helpers/tiny-onnx.ts';
 
 let root: string;
 let modelsDir: string;
@@ -60,9 +60,9 @@ test('lists base models; missing personal folder is fine; fast is selected by de
 
 test('personal models: save, list (newest first), select (persisted), delete', async () => {
   const reg = new ModelRegistry(modelsDir, userDir);
-  const a = await reg.savePersonal({ card: card('Holiday', '2025-03-01T10:00:00Z'), deblur: tinyDeblur(3).bytes() });
+  const a = await reg.savePersonal({ card: card('Holiday', '2025-03-01T10:00:00Z'), refiner: tinyRefiner(3).bytes() });
   const b = await reg.savePersonal({
-    card: card('Night shots', '2025-04-01T10:00:00Z'), deblur: tinyDeblur(4).bytes(), motion: constantMotion(0.3, 0.3).bytes(),
+    card: card('Night shots', '2025-04-01T10:00:00Z'), refiner: tinyRefiner(4).bytes(), motion: constantMotion(0.3, 0.3).bytes(),
   });
   assert.ok(a.ok && b.ok, `${a.error} ${b.error}`);
   assert.match(a.id, /^personal:holiday-20250301100000$/);
@@ -81,13 +81,13 @@ test('personal models: save, list (newest first), select (persisted), delete', a
   assert.equal((await reg.motionModel(await reg.get(a.id)))?.id, 'motion');
 
   // the selected model's session is open; delete closes it and falls back to fast
-  const s = await openSession(a.path, { role: 'deblur' });
+  const s = await openSession(a.path, { role: 'refine' });
   await reg.delete(a.id);
   assert.equal(s.disposed, true);
   assert.equal((await reg.selected())?.id, 'fast');
   assert.deepEqual((await reg.list()).map((e) => e.id), ['fast', 'motion', b.id]);
   assert.deepEqual((await readdir(userDir)).sort(), [b.id.slice(9)].sort(), 'folder removed, no leftovers');
-  await assert.rejects(reg.savePersonal({ card: card('Night shots', '2025-04-01T10:00:00Z'), deblur: tinyDeblur(4).bytes() }), /already exists/);
+  await assert.rejects(reg.savePersonal({ card: card('Night shots', '2025-04-01T10:00:00Z'), refiner: tinyRefiner(4).bytes() }), /already exists/);
 });
 
 test('select and delete refuse what they must', async () => {
@@ -103,18 +103,20 @@ test('select and delete refuse what they must', async () => {
 
 test('a personal model that fails to load is listed with its error and skipped, never crashing anything', async () => {
   const reg = new ModelRegistry(modelsDir, userDir);
-  const good = await reg.savePersonal({ card: card('Good'), deblur: tinyDeblur(5).bytes() });
+  const good = await reg.savePersonal({ card: card('Good'), refiner: tinyRefiner(5).bytes() });
   const mk = async (name: string, files: Record<string, string | Uint8Array>) => {
     await mkdir(path.join(userDir, name), { recursive: true });
     for (const [f, data] of Object.entries(files)) await writeFile(path.join(userDir, name, f), data);
   };
-  await mk('corrupt', { 'card.json': JSON.stringify(card('Corrupt')), 'model.onnx': Uint8Array.from({ length: 999 }, (_, i) => (i * 31) & 255) });
-  await mk('badcard', { 'card.json': JSON.stringify({ ...card('Bad card'), created: 'last week' }), 'model.onnx': tinyDeblur().bytes() });
-  await mk('notjson', { 'card.json': '{ name: oops', 'model.onnx': tinyDeblur().bytes() });
+  await mk('corrupt', { 'card.json': JSON.stringify(card('Corrupt')), 'refiner.onnx': Uint8Array.from({ length: 999 }, (_, i) => (i * 31) & 255) });
+  await mk('badcard', { 'card.json': JSON.stringify({ ...card('Bad card'), created: 'last week' }), 'refiner.onnx': tinyRefiner().bytes() });
+  await mk('notjson', { 'card.json': '{ name: oops', 'refiner.onnx': tinyRefiner().bytes() });
   await mk('nomodel', { 'card.json': JSON.stringify(card('No model')) });
-  await mk('nocard', { 'model.onnx': tinyDeblur().bytes() });
-  await mk('wrongnet', { 'card.json': JSON.stringify(card('Wrong net')), 'model.onnx': constantMotion(0, 0).bytes() });
-  await mk('badmotion', { 'card.json': JSON.stringify(card('Bad M')), 'model.onnx': tinyDeblur().bytes(), 'motion.onnx': 'garbage' });
+  await mk('nocard', { 'refiner.onnx': tinyRefiner().bytes() });
+  await mk('wrongnet', { 'card.json': JSON.stringify(card('Wrong net')), 'refiner.onnx': tinyDeblur().bytes() });
+  await mk('badmotion', { 'card.json': JSON.stringify(card('Bad M')), 'refiner.onnx': tinyRefiner().bytes(), 'motion.onnx': 'garbage' });
+  // made by "adapt to my photos" before the MAP core: a 3-channel G of the old end-to-end base
+  await mk('oldbase', { 'card.json': JSON.stringify(card('Old base')), 'model.onnx': tinyDeblur().bytes() });
   await mkdir(path.join(userDir, '.saving-half-written'), { recursive: true }); // leftovers of a crash are ignored
   await writeFile(path.join(userDir, 'stray.txt'), 'not a model');
 
@@ -122,12 +124,13 @@ test('a personal model that fails to load is listed with its error and skipped, 
   const byId = new Map(list.map((e) => [e.id, e]));
   assert.equal(byId.get(good.id)?.ok, true);
   const expect: [string, RegExp][] = [
-    ['corrupt', /model\.onnx: not a valid ONNX model/],
+    ['corrupt', /refiner\.onnx: not a valid ONNX model/],
     ['badcard', /card\.json: invalid model card \(created: Invalid ISO datetime\)/],
     ['notjson', /card\.json: model card is not valid JSON/],
-    ['nomodel', /model\.onnx: model file is missing/],
+    ['nomodel', /refiner\.onnx: model file is missing/],
     ['nocard', /card\.json: cannot read model card/],
-    ['wrongnet', /2 channels, a deblur model must have 3/],
+    ['wrongnet', /must have 6 channels/],
+    ['oldbase', /adapted from the old end-to-end network "fast", which the MAP core replaced: adapt again/],
     ['badmotion', /motion\.onnx: not a valid ONNX model/],
   ];
   for (const [name, pattern] of expect) {
@@ -139,7 +142,7 @@ test('a personal model that fails to load is listed with its error and skipped, 
     assert.equal(e.selected, false);
     await assert.rejects(reg.select(e.id), /cannot be used/);
   }
-  assert.equal(list.filter((e) => e.origin === 'personal').length, 8);
+  assert.equal(list.filter((e) => e.origin === 'personal').length, 9);
   // a stale selection of a model that broke later falls back instead of failing
   await reg.select(good.id);
   await writeFile(good.path, 'now corrupt');

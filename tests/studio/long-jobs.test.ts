@@ -11,7 +11,7 @@ let work: string;
 
 before(async () => {
   work = await tempDir('neurmap-long-jobs-');
-  studio = new Studio({ userDataDir: path.join(work, 'user'), modelsDir: await tinyModelsDir(), assetUrl: (p) => `asset:${p}` });
+  studio = new Studio({ userDataDir: path.join(work, 'user'), modelsDir: await tinyModelsDir({ refiner: true }), assetUrl: (p) => `asset:${p}` });
 });
 
 after(() => studio.dispose());

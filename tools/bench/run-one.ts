@@ -23,7 +23,7 @@ const sessions = new SessionProvider();
 if (what === 'deblur') {
   await sessions.open(arg, 'deblur'); // session creation is once per app run, not per photo
   const t = performance.now();
-  await deblurPhotoFile({ kind: 'network', models: { deblur: arg, deblurId: 'bench', motion: null } }, photo, out, { strength: 1, protectSharp: false, format: 'jpeg', quality: 92, overwrite: true, sessions });
+  await deblurPhotoFile({ kind: 'network', models: { deblur: arg, deblurId: 'bench', motion: null, refiner: false } }, photo, out, { strength: 1, protectSharp: false, format: 'jpeg', quality: 92, overwrite: true, sessions });
   seconds = (performance.now() - t) / 1000;
 } else if (what === 'map') {
   // arg: the learned parts as JSON ({"denoiser": file, "refiner": file}), or empty for the MAP core alone

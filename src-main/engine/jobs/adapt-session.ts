@@ -3,6 +3,7 @@
  * both take: check the name is free, resolve the base model (and its motion model), pick the run folder (the same
  * name resumes the same run), train and score, then keep the result as a personal model or discard it.
  */
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelEntry, ModelRegistry } from '../models/index.ts';
@@ -10,6 +11,7 @@ import type { TrainingProgress } from '../neurmap/training-log.ts';
 import {
   AdaptInputError, budgetedProgress, runAdaptation, type AdaptBase, type AdaptInputs, type AdaptOutcome, type AdaptRunOptions,
 } from './adapt.ts';
+import { LEARNED_PART_FILES } from './learned-parts.ts';
 
 export interface AdaptSessionRunOptions extends Omit<AdaptRunOptions, 'base' | 'runDir' | 'onProgress'> {
   /** Training progress, with the fraction done and the seconds left under both budgets (iterations and minutes). */
@@ -55,13 +57,22 @@ export class AdaptationSession {
   }
 }
 
+/**
+ * What an adaptation starts from: a personal refiner (named, or selected) with its own M when it has one, else the
+ * shipped refiner (models/refiner.onnx) with the shipped M. Base networks ("fast", "fine") are not adapted: they no
+ * longer deblur by default, the MAP core and its refiner do.
+ */
 async function resolveAdaptBase(registry: ModelRegistry, baseModelId?: string): Promise<AdaptBase> {
   const entry = baseModelId ? await registry.get(baseModelId) : await registry.selected();
-  if (!entry || entry.kind !== 'deblur') throw new AdaptInputError(baseModelId ? `no deblur model "${baseModelId}"` : 'no deblur model is installed to adapt');
-  if (!entry.ok) throw new AdaptInputError(`model "${entry.id}" cannot be used: ${entry.error}`);
-  const motion = await registry.motionModel(entry);
+  if (baseModelId && (!entry || entry.kind !== 'deblur')) throw new AdaptInputError(`no deblur model "${baseModelId}"`);
+  if (entry && entry.origin === 'personal' && !entry.ok) throw new AdaptInputError(`model "${entry.id}" cannot be used: ${entry.error}`);
+  const personal = entry?.refiner ? entry : null;
+  const motion = await registry.motionModel(personal);
   if (!motion) throw new AdaptInputError('adapting needs the motion model (motion.onnx), which is not installed');
-  return { id: entry.id, deblur: entry.path, motion: motion.path };
+  if (personal) return { id: personal.id, refiner: personal.path, motion: motion.path };
+  const shipped = path.join(registry.modelsDir, LEARNED_PART_FILES.refiner);
+  if (!existsSync(shipped)) throw new AdaptInputError(`adapting needs the refiner of the MAP core (${shipped}), which is not installed`);
+  return { id: 'refiner', refiner: shipped, motion: motion.path };
 }
 
 async function assertModelNameFree(registry: ModelRegistry, name: string): Promise<void> {
@@ -84,7 +95,7 @@ async function savePersonalModel(registry: ModelRegistry, inputs: AdaptInputs, b
       baseModel: base.id,
       kind: 'deblur',
       trainingData: {
-        summary: `${t.blurry} blurry photos from ${inputs.blurryDir} (${t.heldOut} more held out to check), ${t.sharp} sharp photos (${t.sharpSource}), ${outcome.iterations} NeurMAP iterations`,
+        summary: `${t.blurry} blurry photos from ${inputs.blurryDir} (${t.heldOut} more held out to check), ${t.sharp} sharp photos (${t.sharpSource}), ${outcome.iterations} NeurMAP iterations of the refiner`,
         blurryPhotos: t.blurry,
         sharpPhotos: t.sharp,
         minutes: outcome.seconds / 60,
@@ -96,9 +107,9 @@ async function savePersonalModel(registry: ModelRegistry, inputs: AdaptInputs, b
         reblur_psnr_db_after: outcome.after.reblurPsnr,
         iterations: outcome.iterations,
       },
-      description: 'Adapted with "adapt to my photos" (unpaired NeurMAP fine-tuning).',
+      description: 'Adapted with "adapt to my photos" (unpaired NeurMAP fine-tuning of the refiner of the MAP core).',
     },
-    deblur: outcome.deblurOnnx,
+    refiner: outcome.refinerOnnx,
     motion: outcome.motionOnnx,
   });
 }

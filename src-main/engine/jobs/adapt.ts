@@ -1,8 +1,9 @@
 /**
- * "Adapt to my photos": NeurMAP fine-tuning of the current deblur model (G) and motion model (M) on the user's own
- * blurry photos, which have no sharp ground truth (NEURMAP.md's semi-supervised scheme: synthetic pairs from sharp
- * photos keep the content loss). A held-out part of the blurry photos is scored before and after, so a model that
- * got worse is never kept silently.
+ * "Adapt to my photos": NeurMAP fine-tuning of the MAP core's learned parts on the user's own blurry photos, which
+ * have no sharp ground truth (NEURMAP.md's semi-supervised scheme: synthetic pairs from sharp photos keep the content
+ * loss). G is the refiner of the MAP result, G(B) = refine(B, MAP(B)), with the MAP result computed once per photo
+ * (adapt-guides.ts); M, the motion network, and D train beside it with the full loss set. A held-out part of the
+ * blurry photos is scored before and after, so a model that got worse is never kept silently.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -13,17 +14,19 @@ import { createPatchGan, IN_APP_PATCHGAN } from '../graph/patchgan.ts';
 import type { TrainableNetwork } from '../graph/trainable-network.ts';
 import { reblurConsistency } from '../neurmap/evaluate.ts';
 import { motionMagnitude } from '../neurmap/tensor-ops.ts';
-import { PhotoBatchStream, streamOptionsFromConfig } from '../neurmap/data.ts';
+import { GuidedBatchSource, type GuidedPhoto } from '../neurmap/guided-data.ts';
 import { parseTrainingConfig, type TrainingConfigInput } from '../neurmap/config.ts';
 import { onnxNetworkSpec, patchGanSpec } from '../neurmap/network-spec.ts';
 import { workerCompute, workersAvailable } from '../neurmap/parallel.ts';
 import { useTrainingBackend } from '../neurmap/tf-backend.ts';
 import { trainNeurmap } from '../neurmap/trainer.ts';
 import type { TrainingProgress } from '../neurmap/training-log.ts';
+import type { FloatImage } from '../synth/float-image.ts';
 import { MOTION_UNIT_PX } from '../synth/motion-vector.ts';
 import { appRoot } from '../paths.ts';
 import { scanPhotoFolder } from './scan-folder.ts';
 import { failureLine } from './failure-line.ts';
+import { prepareGuidedSamples, prepareHeldOut, type GuidePreparation } from './adapt-guides.ts';
 import { probeImage } from '../image/probe.ts';
 import { resolveLimits } from '../image/limits.ts';
 
@@ -38,8 +41,9 @@ export interface AdaptInputs {
 }
 
 export interface AdaptBase {
+  /** The refiner adapted from: "refiner" (shipped) or a personal model's id. */
   id: string;
-  deblur: string;
+  refiner: string;
   motion: string;
 }
 
@@ -66,7 +70,7 @@ export interface AdaptSummary {
 
 /** The card (better = less motion left without losing reblur consistency) and the adapted networks. */
 export interface AdaptOutcome extends AdaptSummary {
-  deblurOnnx: Uint8Array;
+  refinerOnnx: Uint8Array;
   motionOnnx: Uint8Array;
 }
 
@@ -85,12 +89,20 @@ export interface AdaptRunOptions {
   scoreSize?: number;
   /** Scores M gives to library photos below which they count as sharp (px). */
   sharpBelowPx?: number;
+  /**
+   * How many MAP results to prepare: synthetic pairs, blurry photos (at most; spread over the library), pair side;
+   * and where to cache them (default: the run folder; runs on the same photos may share one).
+   */
+  guides?: { pairs?: number; photos?: number; pairSize?: number; cacheDir?: string };
 }
 
 export const BUNDLED_SHARP_DIR = path.join(appRoot, 'resources', 'sharp-set');
 /** When only minutes are given, the learning-rate schedule assumes this rate (the target on a 2-core CPU). */
 const SCHEDULE_ITERATIONS_PER_SECOND = 1;
 const MIN_SHARP = 2;
+/** The MAP core takes seconds per photo at the working size: this many photos of a larger library are prepared. */
+const GUIDED_PHOTOS = 24;
+const GUIDED_PAIRS = 24;
 
 export class AdaptInputError extends Error {}
 
@@ -140,28 +152,32 @@ async function loadSquare(file: string, size: number): Promise<tf.Tensor4D | nul
   }
 }
 
+const asTensor = (img: FloatImage) => tf.tensor4d(img.data, [1, 3, img.height, img.width]);
+
 /** The mean motion magnitude M finds in an image, px. */
 function meanMotionPx(m: TrainableNetwork, x: tf.Tensor4D): number {
   return tf.mean(motionMagnitude(m.apply(x))).dataSync()[0] * MOTION_UNIT_PX;
 }
 
-/** The held-out score of a deblur/motion pair, judged for sharpness by a fixed motion model. */
-async function scoreHeldOut(g: TrainableNetwork, m: TrainableNetwork, judge: TrainableNetwork, files: string[], size: number): Promise<HeldOutScore> {
+/** The held-out score of a refiner/motion pair, judged for sharpness by a fixed motion model. */
+function scoreHeldOut(g: TrainableNetwork, m: TrainableNetwork, judge: TrainableNetwork, photos: GuidedPhoto[]): HeldOutScore {
+  if (photos.length === 0) throw new AdaptInputError('none of the held-out photos could be read');
   let motion = 0;
   let psnr = 0;
-  let n = 0;
-  for (const f of files) {
-    const x = await loadSquare(f, size);
-    if (!x) continue;
-    const { mse } = reblurConsistency(g, m, x);
-    const left = tf.tidy(() => meanMotionPx(judge, g.apply(x)));
-    x.dispose();
-    motion += left;
+  for (const p of photos) {
+    const [x, guide] = [asTensor(p.blurry), asTensor(p.guide)];
+    const { mse } = reblurConsistency(g, m, x, guide);
+    motion += tf.tidy(() => meanMotionPx(judge, g.apply(tf.concat([guide, x], 1))));
+    tf.dispose([x, guide]);
     psnr += -10 * Math.log10(Math.max(mse[0], 1e-10));
-    n++;
   }
-  if (n === 0) throw new AdaptInputError('none of the held-out photos could be read');
-  return { motionLeftPx: motion / n, reblurPsnr: psnr / n };
+  return { motionLeftPx: motion / photos.length, reblurPsnr: psnr / photos.length };
+}
+
+/** `count` files spread evenly over `files` (all of them when fewer). */
+function spread(files: string[], count: number): string[] {
+  if (files.length <= count) return files;
+  return Array.from({ length: count }, (_, i) => files[Math.floor((i * files.length) / count)]);
 }
 
 /** Sharp photos for the paired half: the user's, else the library's sharpest by M, else the bundled set. */
@@ -192,34 +208,55 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
   await useTrainingBackend();
   const { train, heldOut, skipped } = await splitLibrary(inputs.blurryDir);
   const size = opts.scoreSize ?? 256;
+  const iterations = inputs.iterations ?? Math.max(10, Math.round((inputs.minutes ?? 0) * 60 * SCHEDULE_ITERATIONS_PER_SECOND));
+  const config = parseTrainingConfig({ cropSize: 128, ...opts.config, iterations });
+  await fs.mkdir(opts.runDir, { recursive: true });
+  const prep: GuidePreparation = {
+    cacheDir: opts.guides?.cacheDir ?? path.join(opts.runDir, 'map-results'),
+    workingSize: config.data.workingSize,
+    cropSize: config.cropSize,
+    pairSize: opts.guides?.pairSize ?? 2 * config.cropSize,
+    pairs: opts.guides?.pairs ?? GUIDED_PAIRS,
+    recipes: config.data.recipes,
+    seed: config.seed,
+    signal: opts.signal,
+    onStatus: status,
+  };
 
-  status('scoring the held-out photos with the current model');
-  const baseG = loadTrainableNetwork(opts.base.deblur, 'deblur');
+  const baseG = loadTrainableNetwork(opts.base.refiner, 'refine');
   const baseM = loadTrainableNetwork(opts.base.motion, 'motion');
   let before: HeldOutScore;
   let sharpChoice: { files: string[]; source: 'given' | 'library' | 'bundled' };
+  let heldOutPhotos: GuidedPhoto[];
   try {
-    before = await scoreHeldOut(baseG, baseM, baseM, heldOut, size);
     sharpChoice = await chooseSharp(inputs, train, baseM, opts);
+    heldOutPhotos = await prepareHeldOut(heldOut, size, prep);
+    status('scoring the held-out photos with the current refiner');
+    before = scoreHeldOut(baseG, baseM, baseM, heldOutPhotos);
+  } catch (err) {
+    baseM.dispose();
+    throw opts.signal?.aborted ? new AdaptCancelledError('cancelled while preparing the photos; the MAP results made so far are kept and the same name resumes') : err;
   } finally {
     baseG.dispose();
   }
-
-  const iterations = inputs.iterations ?? Math.max(10, Math.round((inputs.minutes ?? 0) * 60 * SCHEDULE_ITERATIONS_PER_SECOND));
-  const config = parseTrainingConfig({ cropSize: 128, ...opts.config, iterations });
-  const data = await PhotoBatchStream.open({ sharp: sharpChoice.files, blurry: train }, streamOptionsFromConfig(config, { onWarning: (w) => status(w) }));
-  await fs.mkdir(opts.runDir, { recursive: true });
-  let deblurOnnx: Uint8Array | null = null;
+  const trainPhotos = spread(train, opts.guides?.photos ?? GUIDED_PHOTOS);
+  const samples = await prepareGuidedSamples({ blurry: trainPhotos, sharp: sharpChoice.files }, prep).catch((err) => {
+    baseM.dispose();
+    throw opts.signal?.aborted ? new AdaptCancelledError('cancelled while preparing the photos; the MAP results made so far are kept and the same name resumes') : err;
+  });
+  skipped.push(...samples.skipped);
+  const data = new GuidedBatchSource(samples, { seed: config.seed, cropSize: config.cropSize, paired: config.batch.paired, unpaired: config.batch.unpaired });
+  let refinerOnnx: Uint8Array | null = null;
   let motionOnnx: Uint8Array | null = null;
   const workers = workersAvailable() ? (opts.workers ?? 2) : 0;
-  const networks = { G: onnxNetworkSpec(opts.base.deblur, 'deblur'), M: onnxNetworkSpec(opts.base.motion, 'motion'), D: patchGanSpec({ ...IN_APP_PATCHGAN, seed: config.seed }) };
-  status(`training on ${train.length} blurry and ${sharpChoice.files.length} sharp photos (${sharpChoice.source})`);
+  const networks = { G: onnxNetworkSpec(opts.base.refiner, 'refine'), M: onnxNetworkSpec(opts.base.motion, 'motion'), D: patchGanSpec({ ...IN_APP_PATCHGAN, seed: config.seed }) };
+  status(`training on ${trainPhotos.length} blurry photos and ${samples.pairs.length} synthetic pairs from ${sharpChoice.files.length} sharp photos (${sharpChoice.source})`);
   const result = await trainNeurmap({
     config,
     compute:
       workers > 0
         ? workerCompute({ workers, networks })
-        : { kind: 'local', networks: { G: loadTrainableNetwork(opts.base.deblur, 'deblur'), M: loadTrainableNetwork(opts.base.motion, 'motion'), D: createPatchGan({ ...IN_APP_PATCHGAN, seed: config.seed }) } },
+        : { kind: 'local', networks: { G: loadTrainableNetwork(opts.base.refiner, 'refine'), M: loadTrainableNetwork(opts.base.motion, 'motion'), D: createPatchGan({ ...IN_APP_PATCHGAN, seed: config.seed }) } },
     data,
     runDir: opts.runDir,
     signal: opts.signal,
@@ -230,7 +267,7 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
     onResume: (iteration) =>
       status(`resuming the cancelled run named "${inputs.name}" from its checkpoint: ${iteration} of ${config.iterations} iterations already done (another name starts over)`),
     finalize: async (engine) => {
-      deblurOnnx = await engine.exportOnnx('G');
+      refinerOnnx = await engine.exportOnnx('G');
       // Without the motion network (an ablation) M is not trained: the base one goes with the model.
       motionOnnx = config.ablations.noMotionNetwork ? new Uint8Array(await fs.readFile(opts.base.motion)) : await engine.exportOnnx('M');
     },
@@ -239,15 +276,14 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
     baseM.dispose();
     throw new AdaptCancelledError(`cancelled at iteration ${result.iteration}; the checkpoint is kept and the same name resumes it`);
   }
-  skipped.push(...data.skipped.map((s) => `${path.basename(s.file)}: ${s.reason}`));
-  if (!deblurOnnx || !motionOnnx) throw new Error('training ended without networks to save');
+  if (!refinerOnnx || !motionOnnx) throw new Error('training ended without networks to save');
 
-  status('scoring the held-out photos with the adapted model');
-  const newG = loadTrainableNetwork(deblurOnnx, 'deblur');
+  status('scoring the held-out photos with the adapted refiner');
+  const newG = loadTrainableNetwork(refinerOnnx, 'refine');
   const newM = loadTrainableNetwork(motionOnnx, 'motion');
   let after: HeldOutScore;
   try {
-    after = await scoreHeldOut(newG, newM, baseM, heldOut, size);
+    after = scoreHeldOut(newG, newM, baseM, heldOutPhotos);
   } finally {
     newG.dispose();
     newM.dispose();
@@ -261,9 +297,9 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
     before,
     after,
     better: after.motionLeftPx < before.motionLeftPx && after.reblurPsnr > before.reblurPsnr - 0.5,
-    deblurOnnx,
+    refinerOnnx,
     motionOnnx,
-    training: { blurry: train.length, heldOut: heldOut.length, sharp: sharpChoice.files.length, sharpSource: sharpChoice.source, skipped },
+    training: { blurry: trainPhotos.length, heldOut: heldOutPhotos.length, sharp: sharpChoice.files.length, sharpSource: sharpChoice.source, skipped },
   };
 }
 

@@ -1,18 +1,22 @@
 /**
  * Which of the MAP core's learned parts a deblur uses: those the user's choice asks for, among those shipped in the
- * models folder. A part ships only when `npm run eval` shows it helping (models/MODEL_CARD.md), so a missing
- * refiner is simply not used; a learned prior asked for by name but not installed is an error.
+ * models folder, with a personal refiner ("adapt to my photos") in place of the shipped one when one is chosen.
+ * A part ships only when `npm run eval` shows it helping (models/MODEL_CARD.md), so a missing refiner is simply not
+ * used; a learned prior asked for by name but not installed is an error.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { baseModelsDir } from '../paths.ts';
 import type { LearnedParts } from './map-pipeline.ts';
+import type { ModelRegistry } from '../models/index.ts';
 
 export type PriorChoice = 'hand-made' | 'learned';
 
 export interface LearnedPartsChoice {
   prior: PriorChoice;
   refine: boolean;
+  /** A personal model (id and refiner file) that refines instead of the shipped refiner. */
+  personal?: { id: string; refiner: string };
 }
 
 export const LEARNED_PART_FILES = { denoiser: 'denoiser.onnx', refiner: 'refiner.onnx' } as const;
@@ -25,10 +29,17 @@ export function learnedParts(choice: LearnedPartsChoice, dir = baseModelsDir()):
   if (choice.prior === 'learned' && !existsSync(denoiser)) {
     throw new MissingPartError(`the learned prior is not installed (${denoiser} is missing): use the hand-made prior`);
   }
+  const refinerPart = choice.personal ? { refiner: choice.personal.refiner, refinerId: choice.personal.id } : existsSync(refiner) ? { refiner } : {};
   return {
     ...(choice.prior === 'learned' ? { denoiser } : {}),
-    ...(choice.refine && existsSync(refiner) ? { refiner } : {}),
+    ...(choice.refine ? refinerPart : {}),
   };
+}
+
+/** The selected model as the refiner to use, when it is a personal refiner (base selections use the shipped parts). */
+export async function selectedPersonalRefiner(registry: ModelRegistry): Promise<{ id: string; refiner: string } | undefined> {
+  const e = await registry.selected();
+  return e?.refiner ? { id: e.id, refiner: e.path } : undefined;
 }
 
 /** Which learned parts the models folder holds. */
@@ -38,5 +49,5 @@ export function installedLearnedParts(dir = baseModelsDir()): { prior: boolean; 
 
 /** Which parts ran, as results and batch manifests record it ("map", "map+learned-prior+refiner", …). */
 export function partsId(parts: LearnedParts): string {
-  return ['map', ...(parts.denoiser ? ['learned-prior'] : []), ...(parts.refiner ? ['refiner'] : [])].join('+');
+  return ['map', ...(parts.denoiser ? ['learned-prior'] : []), ...(parts.refiner ? [parts.refinerId ? `refiner(${parts.refinerId})` : 'refiner'] : [])].join('+');
 }

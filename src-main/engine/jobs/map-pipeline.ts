@@ -16,6 +16,8 @@ export interface LearnedParts {
   denoiser?: string;
   /** The refiner of the MAP result (absent: the MAP result as it is). */
   refiner?: string;
+  /** The personal model whose refiner `refiner` is (absent: the shipped one). */
+  refinerId?: string;
 }
 
 export interface MapPipelineOptions {

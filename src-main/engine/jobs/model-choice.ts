@@ -13,6 +13,8 @@ export interface ModelChoice {
   deblurId: string;
   /** M's ONNX file, or null when none is installed (motion features then say so). */
   motion: string | null;
+  /** `deblur` is a personal refiner: it deblurs through the MAP core, not on its own. */
+  refiner: boolean;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function chooseModels(registry: ModelRegistry, requested?: string):
       throw new NoModelError(`model file ${file} does not exist`);
     });
     const motion = await registry.motionModel(null);
-    return { deblur: file, deblurId: file, motion: motion?.path ?? null };
+    return { deblur: file, deblurId: file, motion: motion?.path ?? null, refiner: false };
   }
   if (requested) {
     entry = await registry.get(requested);
@@ -38,5 +40,5 @@ export async function chooseModels(registry: ModelRegistry, requested?: string):
   }
   if (!entry) throw new NoModelError(`no deblur model is installed (expected ${path.join(registry.modelsDir, 'deblur.onnx')})`);
   const motion = await registry.motionModel(entry);
-  return { deblur: entry.path, deblurId: entry.id, motion: motion?.path ?? null };
+  return { deblur: entry.path, deblurId: entry.id, motion: motion?.path ?? null, refiner: entry.refiner };
 }

@@ -7,8 +7,9 @@
  *   motion.onnx       id "motion" (M)
  *   <stem>.card.json  optional card beside each; otherwise a card is made up from the file.
  * Personal models, in `personalDir` (the user data folder's model folder), one sub-folder each:
- *   <dir>/model.onnx   G (required)      id "personal:<dir>"
+ *   <dir>/refiner.onnx G, the refiner of the MAP core's result (required)   id "personal:<dir>"
  *   <dir>/motion.onnx  M adapted alongside (optional)
+ *   (<dir>/model.onnx  G of the old end-to-end base, before the MAP core: listed as unusable, to adapt again)
  *   <dir>/card.json    the card (required, validated with zod)
  *   selection.json     { "deblur": "<id>" }: the selected deblur model
  *
@@ -19,7 +20,7 @@
 import { readFile, readdir, stat, mkdir, rm, rename, writeFile, copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCard, type ModelCard, type ModelCardInput } from './card.ts';
-import { inspectModel, closeSessions, type ModelInfo, type ModelRole } from '../infer/session.ts';
+import { inspectModel, closeSessions, type ModelInfo, type ModelRole, type SessionRole } from '../infer/session.ts';
 import { oneLine } from '../graph/onnx-file.ts';
 
 export type ModelOrigin = 'base' | 'personal';
@@ -32,6 +33,8 @@ export interface ModelEntry {
   name: string;
   /** The ONNX file (G for deblur entries, M for the motion entry). */
   path: string;
+  /** G refines the MAP core's result (personal models): it deblurs through the MAP core, not on its own. */
+  refiner: boolean;
   /** A personal model's own M, when it has one. */
   motionPath: string | null;
   card: ModelCard | null;
@@ -57,6 +60,9 @@ const BASE: { id: string; file: string; kind: ModelRole; name: string }[] = [
 ];
 
 export const PERSONAL_PREFIX = 'personal:';
+/** A personal model's files. */
+const PERSONAL_REFINER = 'refiner.onnx';
+const OLD_PERSONAL_G = 'model.onnx';
 const SELECTION_FILE = 'selection.json';
 const DIR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -76,7 +82,7 @@ export class ModelRegistry {
       const { info, error } = await this.check(file, b.kind);
       const card = await this.baseCard(file, b, st.mtime).catch(() => null);
       entries.push({
-        id: b.id, kind: b.kind, origin: 'base', name: card?.name ?? b.name, path: file, motionPath: null, card,
+        id: b.id, kind: b.kind, origin: 'base', name: card?.name ?? b.name, path: file, refiner: false, motionPath: null, card,
         ok: !error, error, selected: false, bytes: st.size, sizeMultiple: info?.sizeMultiple ?? null,
       });
     }
@@ -107,7 +113,7 @@ export class ModelRegistry {
     const all = await this.list();
     const base = all.find((e) => e.id === 'motion' && e.ok) ?? null;
     if (forEntry?.motionPath && forEntry.ok) {
-      return { ...forEntry, id: `${forEntry.id}#motion`, kind: 'motion', path: forEntry.motionPath, motionPath: null, selected: false };
+      return { ...forEntry, id: `${forEntry.id}#motion`, kind: 'motion', path: forEntry.motionPath, refiner: false, motionPath: null, selected: false };
     }
     return base;
   }
@@ -128,7 +134,7 @@ export class ModelRegistry {
     const dir = this.personalFolder(id);
     const st = await stat(dir).catch(() => null);
     if (!st?.isDirectory()) throw new Error(`no personal model "${id}"`);
-    await closeSessions(path.join(dir, 'model.onnx')).catch(() => {});
+    await closeSessions(path.join(dir, PERSONAL_REFINER)).catch(() => {});
     await closeSessions(path.join(dir, 'motion.onnx')).catch(() => {});
     // Move aside first so a half-deleted folder never lists as a (broken) model.
     const trash = path.join(this.personalDir, `.deleting-${path.basename(dir)}-${process.pid}-${Date.now()}`);
@@ -139,10 +145,10 @@ export class ModelRegistry {
   }
 
   /**
-   * Store a personal model: the G file (bytes or a path), optionally its M, and its card. Written into a hidden
+   * Store a personal model: its refiner (bytes or a path), optionally its M, and its card. Written into a hidden
    * folder then renamed, so a crash never leaves a half-written model. Returns the new entry.
    */
-  async savePersonal(args: { card: ModelCardInput; deblur: Uint8Array | string; motion?: Uint8Array | string; folder?: string }): Promise<ModelEntry> {
+  async savePersonal(args: { card: ModelCardInput; refiner: Uint8Array | string; motion?: Uint8Array | string; folder?: string }): Promise<ModelEntry> {
     const card = parseCard(args.card);
     const folder = args.folder ?? `${slug(card.name)}-${new Date(card.created).toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
     if (!DIR_NAME.test(folder)) throw new Error(`invalid personal model folder name "${folder}"`);
@@ -155,7 +161,7 @@ export class ModelRegistry {
         if (typeof src === 'string') await copyFile(src, path.join(tmp, name));
         else await writeFile(path.join(tmp, name), src);
       };
-      await put(args.deblur, 'model.onnx');
+      await put(args.refiner, PERSONAL_REFINER);
       if (args.motion) await put(args.motion, 'motion.onnx');
       await writeFile(path.join(tmp, 'card.json'), JSON.stringify(card, null, 2) + '\n');
       await rename(tmp, final);
@@ -182,10 +188,10 @@ export class ModelRegistry {
   private async personalEntry(name: string): Promise<ModelEntry> {
     const dir = path.join(this.personalDir, name);
     const id = PERSONAL_PREFIX + name;
-    const file = path.join(dir, 'model.onnx');
+    const file = path.join(dir, PERSONAL_REFINER);
     const motionFile = path.join(dir, 'motion.onnx');
     const entry: ModelEntry = {
-      id, kind: 'deblur', origin: 'personal', name, path: file, motionPath: null, card: null,
+      id, kind: 'deblur', origin: 'personal', name, path: file, refiner: true, motionPath: null, card: null,
       ok: false, error: null, selected: false, bytes: 0, sizeMultiple: null,
     };
     try {
@@ -206,9 +212,14 @@ export class ModelRegistry {
       entry.name = entry.card.name;
       if (entry.card.kind !== 'deblur') throw new Error(`${cardFile}: personal models must be deblur models (kind "${entry.card.kind}")`);
       const st = await stat(file).catch(() => null);
-      if (!st?.isFile()) throw new Error(`${file}: model file is missing`);
+      if (!st?.isFile()) {
+        if (await stat(path.join(dir, OLD_PERSONAL_G)).then((o) => o.isFile(), () => false)) {
+          throw new Error(`adapted from the old end-to-end network "${entry.card.baseModel}", which the MAP core replaced: adapt again to make a personal refiner`);
+        }
+        throw new Error(`${file}: model file is missing`);
+      }
       entry.bytes = st.size;
-      const g = await this.check(file, 'deblur');
+      const g = await this.check(file, 'refine');
       if (g.error) throw new Error(g.error);
       entry.sizeMultiple = g.info?.sizeMultiple ?? null;
       if (await stat(motionFile).then((s) => s.isFile(), () => false)) {
@@ -224,7 +235,7 @@ export class ModelRegistry {
     return entry;
   }
 
-  private async check(file: string, role: ModelRole): Promise<{ info: ModelInfo | null; error: string | null }> {
+  private async check(file: string, role: SessionRole): Promise<{ info: ModelInfo | null; error: string | null }> {
     try {
       const st = await stat(file);
       const version = `${st.mtimeMs}:${st.size}:${role}`;

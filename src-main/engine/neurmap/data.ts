@@ -290,7 +290,7 @@ function cropFromDecoded(img: Decoded, c: number, rng: Rng): FloatImage {
   return { width: c, height: c, data };
 }
 
-function pickRecipe(rng: Rng, mix: { linear: number; shake: number; none: number }): BlurRecipe {
+export function pickRecipe(rng: Rng, mix: { linear: number; shake: number; none: number }): BlurRecipe {
   const total = mix.linear + mix.shake + mix.none;
   const r = rng.next() * total;
   if (r < mix.linear) return 'linear';

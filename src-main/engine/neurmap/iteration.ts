@@ -86,12 +86,15 @@ export class IterationCore {
   readonly optimizers: Partial<Record<NetworkRole, Adam>> = {};
 
   readonly nets: NeurmapNetworks;
+  /** G refines the MAP core's result: it reads [guide, blurry] (6 channels), so every batch must carry guides. */
+  readonly guided: boolean;
 
   constructor(
     nets: NeurmapNetworks,
     readonly config: TrainingConfig,
   ) {
     this.nets = { G: batchable(nets.G), M: nets.M && batchable(nets.M), D: batchable(nets.D) };
+    this.guided = inputChannels(nets.G) === 6;
     this.settings = effectiveSettings(config);
     if (this.settings.useMotionNetwork && !nets.M) throw new Error('the motion network M is required unless ablations.noMotionNetwork is set');
     const crop = config.cropSize;
@@ -116,13 +119,14 @@ export class IterationCore {
     const want: Record<NetworkRole, string> = { G: `[1, 3, ${c}, ${c}]`, M: `[1, 2, ${c}, ${c}]`, D: '[1, k, h, w]' };
     for (const role of this.roles()) {
       const net = this.network(role)!;
+      const cin = role === 'G' ? inputChannels(net) : 3;
       let shape: number[];
       try {
-        shape = tf.tidy(() => net.apply(tf.zeros([1, 3, c, c]) as tf.Tensor4D).shape);
+        shape = tf.tidy(() => net.apply(tf.zeros([1, cin, c, c]) as tf.Tensor4D).shape);
       } catch (err) {
-        throw new Error(`${role} (${net.name}) fails on a [1, 3, ${c}, ${c}] input: ${(err as Error).message}`);
+        throw new Error(`${role} (${net.name}) fails on a [1, ${cin}, ${c}, ${c}] input: ${(err as Error).message}`);
       }
-      if (!expect[role](shape)) throw new Error(`${role} (${net.name}) outputs [${shape.join(', ')}] for a [1, 3, ${c}, ${c}] input, expected ${want[role]}`);
+      if (!expect[role](shape)) throw new Error(`${role} (${net.name}) outputs [${shape.join(', ')}] for a [1, ${cin}, ${c}, ${c}] input, expected ${want[role]}`);
     }
   }
 
@@ -139,6 +143,9 @@ export class IterationCore {
   /** One iteration on `b` (M, then D, then G, each updated with what `exchange` returns); the losses of this batch or shard. */
   iterate(b: TrainingBatch, lr: Record<NetworkRole, number>, exchange: PhaseExchange): LossValues {
     if (b.crop !== this.config.cropSize) throw new Error(`batch crop ${b.crop} differs from the configured crop size ${this.config.cropSize}`);
+    if (Boolean(b.guides) !== this.guided) {
+      throw new Error(this.guided ? `G (${this.nets.G.name}) refines the MAP result: batch ${b.iteration} carries no guides` : `batch ${b.iteration} carries guides, but G (${this.nets.G.name}) reads the photo alone`);
+    }
     const t = batchToTensors(b);
     const losses: LossValues = {};
     const step = (role: NetworkRole, r: PhaseResult): [number, number] | undefined => {
@@ -163,7 +170,7 @@ export class IterationCore {
     try {
       const generatorLosses: LossValues = {};
       const { value, grads } = tf.variableGrads(() => {
-        const out = this.nets.G.apply(t.blurryAll);
+        const out = this.nets.G.apply(t.generatorInput);
         const fake = stopGradient(out);
         const poolMean = this.network('M') ? offGTape(() => step('M', this.motionPhase(t, fake))) : undefined;
         offGTape(() => step('D', this.discriminatorPhase(t, fake)));
@@ -363,7 +370,7 @@ export function batchable(net: TrainableNetwork): TrainableNetwork {
   const s = net.sizeMultiple;
   const works = (n: number) => {
     try {
-      tf.tidy(() => net.apply(tf.zeros([n, 3, s, s]) as tf.Tensor4D));
+      tf.tidy(() => net.apply(tf.zeros([n, inputChannels(net), s, s]) as tf.Tensor4D));
       return true;
     } catch {
       return false;
@@ -374,10 +381,16 @@ export function batchable(net: TrainableNetwork): TrainableNetwork {
     name: net.name,
     variables: net.variables,
     sizeMultiple: net.sizeMultiple,
+    inputChannels: net.inputChannels,
     apply: (x) => (x.shape[0] === 1 ? net.apply(x) : tf.tidy(() => tf.concat(tf.split(x, x.shape[0], 0).map((xi) => net.apply(xi as tf.Tensor4D)), 0))),
     toOnnx: () => net.toOnnx(),
     dispose: () => net.dispose(),
   };
+}
+
+/** The channels a network reads: 3 (a photo) unless it fixes another count (6: the refiner's guide and photo). */
+export function inputChannels(net: TrainableNetwork): number {
+  return net.inputChannels ?? 3;
 }
 
 export function checkShapes(net: TrainableNetwork, shapes: number[][]): void {

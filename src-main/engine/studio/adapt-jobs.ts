@@ -36,7 +36,7 @@ export class AdaptJobs {
           }),
         (outcome) => {
           this.finished.set(jobId, session);
-          const { deblurOnnx: _g, motionOnnx: _m, ...summary } = outcome;
+          const { refinerOnnx: _g, motionOnnx: _m, ...summary } = outcome;
           return {
             message: `${summary.iterations} iterations${summary.resumedFrom === null ? '' : ` (resumed at ${summary.resumedFrom})`} in ${(summary.seconds / 60).toFixed(1)} min: motion left ${summary.before.motionLeftPx.toFixed(2)} → ${summary.after.motionLeftPx.toFixed(2)} px`,
             result: summary satisfies AdaptSummary,

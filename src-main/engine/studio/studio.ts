@@ -28,7 +28,7 @@ import type { MotionResult } from '../infer/motion.ts';
 import { heatMap, rasterToPng } from '../infer/motion-render.ts';
 import { estimatePhotoBlur } from '../map/photo-blur.ts';
 import { deblurWithMapCore } from '../jobs/map-pipeline.ts';
-import { learnedParts, partsId } from '../jobs/learned-parts.ts';
+import { learnedParts, partsId, selectedPersonalRefiner } from '../jobs/learned-parts.ts';
 import { motionFromEstimate, regionSummary } from '../map/kernel-motion.ts';
 import { renderKernelTrace } from '../map/kernel-trace.ts';
 import type { BlurEstimate } from '../map/blur-estimate.ts';
@@ -196,7 +196,7 @@ export class Studio implements StudioApi {
     const img = this.image(id);
     const settings = await this.settingsStore.read();
     const threads = await this.sessions.mapThreads();
-    const parts = learnedParts(settings);
+    const parts = learnedParts({ ...settings, personal: await selectedPersonalRefiner(this.registry) });
     const result = await this.jobs.run(
       jobId,
       'deblur',
@@ -274,7 +274,7 @@ export class Studio implements StudioApi {
 
   async startBatch(req: BatchRequest): Promise<string> {
     const settings = await this.settingsStore.read();
-    const parts = learnedParts(settings);
+    const parts = learnedParts({ ...settings, personal: await selectedPersonalRefiner(this.registry) });
     const jobId = this.jobs.newId();
     const batchSettings = {
       inputDir: req.inputDir,
