@@ -43,9 +43,8 @@ SPECS: dict[str, UNetSpec] = {
     # ≤ 250 GFLOP/MP, for GPUs and for quality over speed
     "g-fine": UNetSpec(channels=(48, 96, 160, 256), enc_blocks=(1, 2, 2), dec_blocks=(2, 2, 2), mid_blocks=2,
                        up_kernel=1),
-    # NEURMAP.md's reference M, slimmed: space-to-depth by 2, stages 16/32/64/96, skips; 2 channels, Tanh. The fourth
-    # stage gives a receptive field of ±70 px: streaks of blurs up to 40 px half-length fit in it (3 stages: ±30)
-    "m": UNetSpec(channels=(16, 32, 64, 96), enc_blocks=(1, 1, 1), dec_blocks=(0, 1, 1), mid_blocks=2, out_ch=2,
+    # NEURMAP.md's reference M, slimmed: space-to-depth by 2, stages 16/32/64, skips; 2 channels, Tanh
+    "m": UNetSpec(channels=(16, 32, 64), enc_blocks=(1, 1), dec_blocks=(0, 1), mid_blocks=1, out_ch=2,
                   output="tanh", up_kernel=1, head_init_scale=0.1),
     # the refiner of the MAP core's result: in the MAP output and the blurry photo (6 channels), out the MAP
     # output plus a residual, so that it starts as the MAP core alone

@@ -56,6 +56,8 @@ export interface AdaptJob extends LongJob<'adapt'> {
   /** The personal model's name ('' for a job this page did not start). */
   name: string;
   series: Record<string, Array<[number, number]>>;
+  /** How much sharper the held-out photos are than before adapting (percent), by iteration. */
+  sharper: Array<[number, number]>;
   iterations: number;
   iterationsPerSecond: number;
   decided: 'kept' | 'discarded' | null;
@@ -160,7 +162,7 @@ export class AppState {
     if (this[kind]?.jobId === e.jobId) return true;
     if (e.state !== 'running') return false;
     if (kind === 'batch') this.batch = { jobId: e.jobId, last: null, files: {} };
-    else this.adapt = { jobId: e.jobId, name: '', last: null, series: {}, iterations: 0, iterationsPerSecond: 0, decided: null };
+    else this.adapt = { jobId: e.jobId, name: '', last: null, series: {}, sharper: [], iterations: 0, iterationsPerSecond: 0, decided: null };
     return true;
   }
 
@@ -184,6 +186,7 @@ export class AppState {
         if (!s.length || s[s.length - 1][0] !== t.iteration) s.push([t.iteration, v]);
         if (s.length > 2000) job.series[k] = s.filter((_, i) => i % 2 === 0);
       }
+      if (t.sharper && job.sharper[job.sharper.length - 1]?.[0] !== t.sharper.iteration) job.sharper.push([t.sharper.iteration, t.sharper.percent]);
     }
     if (e.state !== 'running') this.longJobEnded('adapt', e, e.message);
   }
@@ -225,7 +228,7 @@ export class AppState {
       });
       const seen = this.jobs[id];
       if (this.adapt?.jobId === id) this.adapt.name = name;
-      else this.adapt = { jobId: id, name, last: seen?.kind === 'adapt' ? seen : null, series: {}, iterations: 0, iterationsPerSecond: 0, decided: null };
+      else this.adapt = { jobId: id, name, last: seen?.kind === 'adapt' ? seen : null, series: {}, sharper: [], iterations: 0, iterationsPerSecond: 0, decided: null };
     } catch (err) {
       this.fail(err, 'Adapt');
     } finally {

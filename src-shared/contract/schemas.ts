@@ -261,9 +261,18 @@ const jobEventFields = {
       error: z.string().optional(),
     })
     .optional(),
-  /** Adapt: the iteration and every loss value, for live curves. */
+  /**
+   * Adapt: the iteration and every loss value, for live curves; now and then `sharper`, how much less motion the
+   * held-out photos keep with the refiner as trained so far than with the one it started from (percent).
+   */
   training: z
-    .object({ iteration: z.number(), iterations: z.number(), losses: z.record(z.string(), z.number()), iterationsPerSecond: z.number() })
+    .object({
+      iteration: z.number(),
+      iterations: z.number(),
+      losses: z.record(z.string(), z.number()),
+      iterationsPerSecond: z.number(),
+      sharper: z.object({ iteration: z.number(), percent: z.number() }).optional(),
+    })
     .optional(),
 };
 
@@ -303,8 +312,11 @@ export const systemInfoSchema = z.object({
     skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
   }),
   trainingBackend: z.object({ name: z.string(), notes: z.array(z.string()) }),
-  /** The MAP core's learned parts that are installed (Settings offers only those). */
-  learnedParts: z.object({ prior: z.boolean(), refiner: z.boolean() }),
+  /**
+   * The MAP core's learned parts that are installed (Settings offers only those); `personal`: the name of the
+   * selected personal model, whose refiner then refines instead of the shipped one.
+   */
+  learnedParts: z.object({ prior: z.boolean(), refiner: z.boolean(), personal: z.string().optional() }),
   threads: z.number(),
   platform: z.string(),
   settings: settingsSchema,

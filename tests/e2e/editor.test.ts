@@ -459,7 +459,7 @@ test('a batch outlives its panel: the top bar shows it on every view, its panel 
   await shot(page, '09b-batch-cancelled-elsewhere');
 });
 
-test('adapt: start, live loss curves, cancel', { skip }, async () => {
+test('adapt: start, the live "how much sharper" curve with the losses behind a toggle, cancel', { skip }, async () => {
   await page.click('[data-module="adapt"]');
   await page.click('button[aria-label="Choose blurry photos"]');
   await pick(dirs.blurry);
@@ -472,7 +472,12 @@ test('adapt: start, live loss curves, cancel', { skip }, async () => {
   assert.equal(await page.inputValue('[data-folder="adapt-blurry"]'), dirs.blurry);
   await page.click('[data-action="adapt-start"]');
   await page.waitForSelector('[data-action="adapt-cancel"]', { timeout: 30_000 });
-  await page.waitForSelector('polyline[data-loss]', { timeout: 240_000 });
+  // The first check on held-out photos, in words: "… come out N % sharper (or blurrier) than before".
+  await page.waitForSelector('[data-sharper]', { timeout: 240_000 });
+  assert.match(await page.locator('[data-sharper-chart] figcaption').innerText(), /never trained on come out \d+ % (sharper|blurrier) than before/);
+  assert.equal(await page.locator('polyline[data-loss]').first().isVisible(), false, 'the raw losses wait behind the toggle');
+  await page.click('details.losses summary');
+  await page.locator('polyline[data-loss]').first().waitFor();
   await shot(page, '10-adapt-running');
   await page.click('[data-action="adapt-cancel"]');
   await page.waitForSelector('[data-adapt-state="cancelled"]', { timeout: 120_000 });
@@ -488,12 +493,12 @@ test('the other panels render, and nothing broke the CSP', { skip }, async () =>
   await shot(page, '12-models');
   await page.click('[data-module="settings"]');
   await page.locator('select[name="executionProvider"]').waitFor();
-  // this run's models folder holds no learned parts: Settings offers them only as "not installed"
+  // this run's models folder holds a refiner but no learned prior: Settings offers the prior only as "not installed"
   assert.ok(await page.locator('select[name="prior"] option[value="learned"]').isDisabled());
   assert.match(await page.locator('select[name="prior"] option[value="learned"]').innerText(), /not installed/);
-  assert.ok(await page.locator('input[name="refine"]').isDisabled());
+  assert.ok(!(await page.locator('input[name="refine"]').isDisabled()));
   await page.click('[data-module="about"]');
-  assert.match(await page.locator('[data-learned-parts]').innerText(), /MAP core · hand-made prior$/);
+  assert.match(await page.locator('[data-learned-parts]').innerText(), /MAP core · hand-made prior · refiner$/);
   await page.locator('[data-backend]').waitFor();
   assert.match(await page.locator('[data-backend]').innerText(), /ONNX Runtime/);
   await shot(page, '13-system');

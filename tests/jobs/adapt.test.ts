@@ -98,9 +98,15 @@ test('an adaptation session checks the name before any work, reports both budget
   const session = await AdaptationSession.prepare(registry, userData, { blurryDir: blurry, name: 'Session', iterations: 2 });
   assert.equal(session.runDir, path.join(userData, 'adapt-runs', 'session'));
   const fractions: number[] = [];
-  const outcome = await session.run({ workers: 0, config: { cropSize: 32 }, onProgress: (_p, budget) => fractions.push(budget.fraction) });
+  const sharper: Array<{ iteration: number; sharperPercent: number }> = [];
+  const outcome = await session.run({ workers: 0, config: { cropSize: 32 }, onProgress: (_p, budget) => fractions.push(budget.fraction), onHeldOut: (p) => sharper.push(p) });
   assert.equal(outcome.iterations, 2);
   assert.deepEqual(fractions, [0.5, 1]);
+  // the "how much sharper" curve: held-out photos scored as the refiner trains, the last point the final score
+  assert.deepEqual(sharper.map((p) => p.iteration), [1, 2]);
+  assert.ok(sharper.every((p) => Number.isFinite(p.sharperPercent)));
+  const final = (100 * (outcome.before.motionLeftPx - outcome.after.motionLeftPx)) / outcome.before.motionLeftPx;
+  assert.ok(Math.abs(sharper[1].sharperPercent - final) < 1e-3, `${sharper[1].sharperPercent} vs ${final}`);
   await fs.access(session.runDir);
   assert.equal(await session.finish(false), null);
   await assert.rejects(fs.access(session.runDir), { code: 'ENOENT' });

@@ -137,3 +137,20 @@ test('listing a folder gives thumbnails and blur scores', async () => {
   const meta = await sharp(Buffer.from(thumb!.bytes)).metadata();
   assert.ok(Math.max(meta.width!, meta.height!) <= 240);
 });
+
+test('a selected personal model refines every deblur in place of the shipped refiner, and the System panel names it', async () => {
+  const { createModelRegistry } = await import('../../src-main/engine/studio/locations.ts');
+  const { tinyRefiner } = await import('../helpers/tiny-onnx.ts');
+  const registry = createModelRegistry(path.join(work, 'user'));
+  const saved = await registry.savePersonal({
+    card: { name: 'Night phone', created: '2026-12-07T10:00:00Z', baseModel: 'refiner', trainingData: { summary: 'test' } },
+    refiner: tinyRefiner(3, 4, 0.01).bytes(),
+  });
+  await studio.selectModel(saved.id);
+  assert.equal((await studio.systemInfo()).learnedParts.personal, 'Night phone');
+  const file = await writeShakenPhoto(path.join(work, 'personal.jpg'), { width: 200, height: 160, streakPx: 12, seed: 3 });
+  const res = await studio.deblur((await studio.openImage(file)).id, 'job-deblur-personal');
+  assert.equal(res.modelId, `map+refiner(${saved.id})`);
+  await studio.selectModel('fast');
+  assert.equal((await studio.systemInfo()).learnedParts.personal, undefined);
+});

@@ -44,6 +44,8 @@ export interface TrainOptions {
   onResume?: (iteration: number) => void;
   /** Called with every iteration's losses (tests). */
   onIteration?: (iteration: number, losses: LossValues) => void;
+  /** Called with the engine every `every` completed iterations, between iterations (e.g. to score held-out photos). */
+  probe?: { every: number; run: (engine: TrainingEngine, iteration: number) => Promise<void> };
 }
 
 export interface TrainResult {
@@ -172,6 +174,7 @@ export async function trainNeurmap(opts: TrainOptions): Promise<TrainResult> {
       opts.onIteration?.(i, losses);
       opts.onProgress?.(meter.snapshot(losses, lrUsed));
       if (done % cfg.checkpointEvery === 0) await save();
+      if (opts.probe && done % opts.probe.every === 0) await opts.probe.run(engine, done);
       if (opts.maxSeconds !== undefined && (performance.now() - startedAt) / 1000 >= opts.maxSeconds) break;
     }
     if (status === 'completed' && done < cfg.iterations) status = opts.signal?.aborted ? 'cancelled' : 'stopped';

@@ -23,17 +23,23 @@ export class AdaptJobs {
       .run(
         jobId,
         'adapt',
-        ({ signal, progress }) =>
-          session.run({
+        ({ signal, progress }) => {
+          // The latest iteration's event, repeated with the held-out score when one comes in.
+          let latest: Parameters<typeof progress>[0] | null = null;
+          return session.run({
             signal,
             onStatus: (message) => progress({ fraction: 0, message, etaSeconds: null }),
             onProgress: (p, budget) =>
-              progress({
+              progress((latest = {
                 ...budget,
                 message: `iteration ${p.iteration} of ${p.totalIterations}${p.resumedFrom === null ? '' : ` (resumed at ${p.resumedFrom})`}`,
                 training: { iteration: p.iteration, iterations: p.totalIterations, losses: p.losses, iterationsPerSecond: p.iterationsPerSecond ?? 0 },
-              }),
-          }),
+              })),
+            onHeldOut: ({ iteration, sharperPercent }) => {
+              if (latest?.training) progress({ ...latest, training: { ...latest.training, sharper: { iteration, percent: sharperPercent } } });
+            },
+          });
+        },
         (outcome) => {
           this.finished.set(jobId, session);
           const { refinerOnnx: _g, motionOnnx: _m, ...summary } = outcome;

@@ -104,7 +104,7 @@ export class Studio implements StudioApi {
   // ---- system ----
 
   async systemInfo(): Promise<SystemInfo> {
-    const [info, settings] = await Promise.all([engineInfo(), this.settingsStore.read()]);
+    const [info, settings, selected] = await Promise.all([engineInfo(), this.settingsStore.read(), this.registry.selected()]);
     let active = 'no model installed';
     let skipped: Array<{ name: string; reason: string }> = [];
     const session = await this.deblurSession().catch(() => null);
@@ -117,7 +117,7 @@ export class Studio implements StudioApi {
       versions: info.versions,
       executionProvider: { active, available: info.executionProviders.available, skipped },
       trainingBackend: info.trainingBackend,
-      learnedParts: info.learnedParts,
+      learnedParts: { ...info.learnedParts, ...(selected?.refiner ? { personal: selected.name } : {}) },
       threads: settings.threads || info.threads,
       platform: info.platform,
       settings,
