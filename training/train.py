@@ -60,6 +60,7 @@ class TrainConfig:
     ckpt_every_s: float = 180.0
     log_every: int = 20
     echo: int = 1                   # gradient steps per synthesized batch (data echoing, with flips/transpose)
+    m_loss: str = "sign-invariant"  # or "canonical" (plain L1 to the v ≥ 0 target)
     synth: B.SynthConfig = field(default_factory=lambda: B.SynthConfig(margin=16))
 
 
@@ -83,8 +84,11 @@ def g_loss(out: torch.Tensor, sharp: torch.Tensor, cfg: TrainConfig) -> torch.Te
     return cfg.w_l1 * (out - sharp).abs().mean() + cfg.w_fft * fft_l1(out, sharp)
 
 
-def m_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def m_loss(pred: torch.Tensor, target: torch.Tensor, kind: str = "sign-invariant") -> torch.Tensor:
+    """L1 to the motion target: the nearer of ±target ("sign-invariant"), or the canonical target itself (v ≥ 0)."""
     pred = pred.float()
+    if kind == "canonical":
+        return (pred - target).abs().sum(1).mean() / 2
     return torch.minimum((pred - target).abs().sum(1), (pred + target).abs().sum(1)).mean() / 2
 
 
@@ -211,7 +215,7 @@ class Trainer:
             net.train()
             with self.autocast():
                 y = net(b.blurry)
-            loss = m_loss(y, b.motion) if name == "m" else g_loss(y, b.sharp, self.cfg)
+            loss = m_loss(y, b.motion, self.cfg.m_loss) if name == "m" else g_loss(y, b.sharp, self.cfg)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -337,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=None, help="learning rate of every net")
     ap.add_argument("--w-fft", type=float, default=None)
     ap.add_argument("--echo", type=int, default=None, help="gradient steps per synthesized batch (default 1)")
+    ap.add_argument("--m-loss", choices=("sign-invariant", "canonical"), default=None, help="M's loss (default sign-invariant)")
     ap.add_argument("--synth", default=None, help="JSON overrides of SynthConfig, e.g. '{\"p_linear_light\": 1}'")
     ap.add_argument("--val-every", type=float, default=None, help="seconds")
     ap.add_argument("--ckpt-every", type=float, default=None, help="seconds")
@@ -358,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         ck = load_checkpoint(args.resume) if args.resume else None
         cfg = config_from_dict(ck["config"]) if ck else TrainConfig()
         cfg.nets = tuple(n.strip() for n in args.nets.split(",") if n.strip())
-        for k, v in (("crop", args.crop), ("batch", args.batch), ("w_fft", args.w_fft), ("echo", args.echo),
+        for k, v in (("crop", args.crop), ("batch", args.batch), ("w_fft", args.w_fft), ("echo", args.echo), ("m_loss", args.m_loss),
                      ("val_every_s", args.val_every), ("ckpt_every_s", args.ckpt_every)):
             if v is not None:
                 setattr(cfg, k, v)

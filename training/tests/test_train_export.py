@@ -108,3 +108,10 @@ def test_export_refuses_unsupported_ops():
     data = onnx_bytes(build("m"))
     with pytest.raises(ExportError, match="Tanh"):
         check_ops(data, allowed=supported_ops() - {"Tanh"})
+
+
+def test_m_loss_canonical_is_plain_l1_to_the_canonical_target():
+    target = torch.tensor([[[[0.3]], [[0.2]]]])  # (u, v) with v ≥ 0: canonical
+    assert float(T.m_loss(-target, target)) == 0.0  # sign-invariant: −m is the same blur
+    assert float(T.m_loss(-target, target, "canonical")) == pytest.approx(0.5)
+    assert float(T.m_loss(target, target, "canonical")) == 0.0
