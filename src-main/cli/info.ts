@@ -12,7 +12,9 @@ export const info: Command = {
     const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
     const sys = await engineInfo();
     const registry = createModelRegistry();
-    const models = (await registry.list()).map((m) => ({ id: m.id, kind: m.kind, name: m.name, ok: m.ok, error: m.error, selected: m.selected }));
+    const entries = await registry.list();
+    const models = entries.map((m) => ({ id: m.id, kind: m.refiner ? 'refiner' : m.kind, name: m.name, ok: m.ok, error: m.error, selected: m.selected }));
+    const personal = entries.find((m) => m.selected && m.refiner);
     if (values.json) {
       process.stdout.write(JSON.stringify({ ...sys, models }, null, 2) + '\n');
       return EXIT.ok;
@@ -23,7 +25,7 @@ export const info: Command = {
       `platform       ${sys.platform}, ${sys.threads} threads`,
       `inference      ONNX Runtime providers available: ${sys.executionProviders.available.join(', ')}; tried in order: ${sys.executionProviders.tryOrder.join(' → ')}`,
       `training       tfjs backend: ${sys.trainingBackend.name}${sys.trainingBackend.notes.length ? ` (${sys.trainingBackend.notes.join('; ')})` : ''}`,
-      `MAP core       learned prior ${sys.learnedParts.prior ? 'installed (--prior learned)' : 'not installed'}; refiner ${sys.learnedParts.refiner ? 'installed (on unless --no-refiner)' : 'not installed'}`,
+      `MAP core       learned prior ${sys.learnedParts.prior ? 'installed (--prior learned)' : 'not installed'}; refiner ${personal ? `your personal model "${personal.name}" (selected; on unless --no-refiner)` : sys.learnedParts.refiner ? 'installed (on unless --no-refiner)' : 'not installed'}`,
       `models         ${models.length === 0 ? `none installed in ${baseModelsDir()}` : `${models.length} installed (* = selected for deblurring)`}`,
       ...models.map((m) => `  ${m.selected ? '*' : ' '} ${m.id.padEnd(20)} ${m.kind.padEnd(7)} ${m.ok ? m.name : `unusable: ${m.error}`}`),
     ];
