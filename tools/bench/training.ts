@@ -1,7 +1,7 @@
 /**
  * Training bench: NeurMAP iterations per second at batch 4 (2 paired + 2 unpaired) of 128×128 crops, with the
- * shipped G and M (models/deblur.onnx, models/motion.onnx) and a fresh PatchGAN D, in this thread and on 1 and 2
- * data-parallel worker threads. Where a model file is missing, an untrained stand-in of the same architecture
+ * networks "adapt to my photos" trains — the shipped refiner as G (models/refiner.onnx, reading [MAP result, photo])
+ * and M (models/motion.onnx) — and a fresh PatchGAN D, in this thread and on 1 and 2 data-parallel worker threads. Where a model file is missing, an untrained stand-in of the same architecture
  * and size (standin-models.ts) is used instead, and the table says so.
  *
  *   node --import tsx tools/bench/training.ts [--g FILE] [--m FILE] [--crop 128]
@@ -25,6 +25,7 @@ import { emptyBatch, type TrainingBatch } from '../../src-main/engine/neurmap/ba
 import { blurWithOffsets, linearOffsetField } from '../../src-main/engine/synth/index.ts';
 import { slotRng } from '../../src-main/engine/neurmap/data.ts';
 import { IN_APP_PATCHGAN } from '../../src-main/engine/graph/patchgan.ts';
+import { loadTrainableNetwork } from '../../src-main/engine/graph/interpreter.ts';
 
 export interface TrainingBenchOptions {
   gModel?: string;
@@ -67,16 +68,18 @@ export async function benchTraining(opts: TrainingBenchOptions = {}): Promise<Tr
   log(`backend: ${backend.reason}`);
 
   const pick = (file: string, role: 'G' | 'M'): { spec: NetworkSpec; label: string } => {
-    if (fs.existsSync(file)) return { spec: onnxNetworkSpec(file, role === 'G' ? 'deblur' : 'motion'), label: path.relative(process.cwd(), file) || file };
+    if (fs.existsSync(file)) return { spec: onnxNetworkSpec(file, role === 'G' ? 'refine' : 'motion'), label: path.relative(process.cwd(), file) || file };
     const kind = role === 'G' ? 'g-fast' : 'm';
     return { spec: standInNetworkSpec(kind, role === 'G' ? 1 : 2), label: `stand-in ${kind} (untrained; ${path.relative(process.cwd(), file) || file} not found)` };
   };
-  const g = pick(opts.gModel ?? path.join(REPO, 'models/deblur.onnx'), 'G');
+  const gFile = opts.gModel ?? path.join(REPO, 'models/refiner.onnx');
+  const g = pick(gFile, 'G');
+  const guided = fs.existsSync(gFile) && readsGuide(gFile);
   const m = pick(opts.mModel ?? path.join(REPO, 'models/motion.onnx'), 'M');
   const dChannels = opts.discriminatorChannels ?? IN_APP_PATCHGAN.baseChannels ?? 64;
   const specs: NetworkSpecs = { G: g.spec, M: m.spec, D: patchGanSpec({ ...IN_APP_PATCHGAN, baseChannels: dChannels, seed: 3 }) };
   const config = parseTrainingConfig({ cropSize: crop, iterations: 1000, seed: 1 });
-  const batches = Array.from({ length: warmup + iterations }, (_, i) => syntheticBatch(i, config));
+  const batches = Array.from({ length: warmup + iterations }, (_, i) => syntheticBatch(i, config, guided));
 
   const rows: TrainingBenchRow[] = [];
   const params: Record<string, number> = {};
@@ -139,8 +142,18 @@ export function formatTrainingBench(r: TrainingBenchResult): string {
   return lines.join('\n');
 }
 
-/** A batch of smooth random images with constant linear blur (synth's blur model): content does not matter for timing. */
-function syntheticBatch(iteration: number, cfg: TrainingConfig): TrainingBatch {
+/** Whether a G file is a refiner (6 input channels: the MAP result beside the photo). */
+function readsGuide(file: string): boolean {
+  const net = loadTrainableNetwork(file, 'G');
+  net.dispose();
+  return net.inputChannels === 6;
+}
+
+/**
+ * A batch of smooth random images with constant linear blur (synth's blur model): content does not matter for
+ * timing, so a refiner's guides are the blurry crops themselves.
+ */
+function syntheticBatch(iteration: number, cfg: TrainingConfig, guided: boolean): TrainingBatch {
   const c = cfg.cropSize;
   const { paired: P, unpaired: U } = cfg.batch;
   const per = 3 * c * c;
@@ -166,6 +179,7 @@ function syntheticBatch(iteration: number, cfg: TrainingConfig): TrainingBatch {
     b.unpairedBlurry.set(blur(image(100 + i), 100 + i), i * per);
     b.unpairedSharp.set(image(200 + i).data, i * per);
   }
+  if (guided) b.guides = { paired: b.pairedBlurry.slice(), unpaired: b.unpairedBlurry.slice() };
   return b;
 }
 

@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     ...rows.map((r) => `| ${r.label} | ${r.iterations} | ${fmt(r.before)} | ${fmt(r.after)} | ${r.after.psnr - r.before.psnr >= 0 ? '+' : ''}${(r.after.psnr - r.before.psnr).toFixed(2)} dB |`),
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  await writeFileAtomic(values.out!, JSON.stringify({ created: new Date().toISOString(), minutes, iterations, blurry: { psnr: blurryPsnr, ssim: blurrySsim }, mapAlone, rows }, null, 1) + '\n');
+  await writeFileAtomic(values.out!, JSON.stringify({ created: new Date().toISOString(), minutes: iterations ? null : minutes, iterations: iterations ?? null, blurry: { psnr: blurryPsnr, ssim: blurrySsim }, mapAlone, rows }, null, 1) + '\n');
   await fs.rm(work, { recursive: true, force: true });
 }
 
