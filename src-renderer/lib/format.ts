@@ -1,4 +1,4 @@
-import type { ExifSummary } from '../../src-shared/contract/types.ts';
+import type { ExifSummary, SystemInfo } from '../../src-shared/contract/types.ts';
 
 export function formatEta(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '';
@@ -44,4 +44,11 @@ export const EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', tiff: 'tif
 /** "what: message" with `what` named once: the engine's messages about a file already start with its name. */
 export function failureText(what: string | undefined, message: string): string {
   return !what || message.startsWith(`${what}: `) ? message : `${what}: ${message}`;
+}
+
+/** What deblurs with the current Settings: "MAP core · hand-made prior · refiner (personal: My phone)". */
+export function deblurPipelineLabel(sys: SystemInfo): string {
+  const prior = sys.settings.prior === 'learned' && sys.learnedParts.prior ? 'learned prior' : 'hand-made prior';
+  const refiner = !sys.settings.refine ? '' : sys.learnedParts.personal ? ` · refiner (personal: ${sys.learnedParts.personal})` : sys.learnedParts.refiner ? ' · refiner' : '';
+  return `MAP core · ${prior}${refiner}`;
 }

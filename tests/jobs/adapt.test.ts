@@ -10,7 +10,7 @@ import { createModelRegistry } from '../../src-main/engine/studio/locations.ts';
 import { loadCheckpoint } from '../../src-main/engine/neurmap/checkpoint.ts';
 import { CHECKPOINT_FILE } from '../../src-main/engine/neurmap/trainer.ts';
 import { runCli, tempDir, tinyModelsDir } from '../helpers/cli.ts';
-import { writeTestPhoto } from '../helpers/photos.ts';
+import { writeShakenPhoto, writeTestPhoto } from '../helpers/photos.ts';
 
 let models: string;
 
@@ -18,9 +18,14 @@ before(async () => {
   models = await tinyModelsDir({ refiner: true });
 });
 
-async function library(count: number): Promise<string> {
+/** Photos with camera shake (a streak the MAP core finds), or sharp ones. */
+async function library(count: number, kind: 'shaken' | 'sharp' = 'shaken'): Promise<string> {
   const dir = await tempDir('neurmap-adapt-lib-');
-  for (let i = 0; i < count; i++) await writeTestPhoto(path.join(dir, `b${i}.jpg`), { width: 80, height: 64, seed: 50 + i });
+  for (let i = 0; i < count; i++) {
+    const file = path.join(dir, `b${i}.jpg`);
+    if (kind === 'sharp') await writeTestPhoto(file, { width: 96, height: 80, seed: 50 + i });
+    else await writeShakenPhoto(file, { width: 96, height: 80, seed: 50 + i, streakPx: 9, angleDeg: 20 * i });
+  }
   return dir;
 }
 
@@ -46,7 +51,7 @@ test('a tiny adaptation runs end to end from the CLI, and the personal model it 
   const out = path.join(e.NEURMAP_USER_DATA, 'out');
   const d = await runCli(['deblur', path.join(blurry, 'b0.jpg'), '--out', out, '--model', id], e);
   assert.equal(d.code, 0, d.stderr);
-  assert.equal((await sharp(path.join(out, 'b0-deblurred.jpg')).metadata()).width, 80);
+  assert.equal((await sharp(path.join(out, 'b0-deblurred.jpg')).metadata()).width, 96);
   await fs.access(path.join(e.NEURMAP_USER_DATA, 'models', id.slice('personal:'.length), 'refiner.onnx'));
   const info = JSON.parse((await runCli(['info', '--json'], e)).stdout) as { models: Array<{ id: string; kind: string; ok: boolean }> };
   assert.deepEqual(info.models.find((m) => m.id === id), { id, kind: 'refiner', name: 'Phone 2024', ok: true, error: null, selected: false });
@@ -202,4 +207,19 @@ test('a personal model made on the old end-to-end base is refused with one line 
   const a = await runCli(['adapt', '--blurry', await library(3), '--name', 'again', '--base', 'personal:old-2024', ...tiny], e);
   assert.equal(a.code, 3);
   assert.match(a.stderr, /adapt again/);
+});
+
+test('a library of sharp photos, or a run folder that cannot be written, is refused with one clear line and nothing saved', async () => {
+  const e = await env();
+  const r = await runCli(['adapt', '--blurry', await library(4, 'sharp'), '--name', 'Sharp ones', ...tiny, '--keep'], e);
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /the MAP core found no blur to undo in any of the 3 photos it trains on: .*nothing to adapt to \(nothing saved\)/);
+  assert.deepEqual((await createModelRegistry(e.NEURMAP_USER_DATA, models).list()).filter((m) => m.origin === 'personal'), [], 'nothing saved');
+  const notAFolder = path.join(await tempDir('neurmap-adapt-file-'), 'file');
+  await fs.writeFile(notAFolder, 'x');
+  const base = { id: 'refiner', refiner: path.join(models, 'refiner.onnx'), motion: path.join(models, 'motion.onnx') };
+  await assert.rejects(
+    runAdaptation({ blurryDir: await library(3), name: 'x', iterations: 1 }, { base, runDir: path.join(notAFolder, 'run'), workers: 0, config: { cropSize: 32 } }),
+    /cannot write the adaptation's folder .*file\/run \(ENOTDIR\)/,
+  );
 });

@@ -40,10 +40,10 @@ export interface GuidePreparation {
 const PAIR_MARGIN = 24;
 
 /**
- * The training samples, and one line per photo that could not be used (unreadable, or smaller than a crop plus the
- * pairs' margin), which is skipped.
+ * The training samples, one line per photo that could not be used (unreadable, or smaller than a crop plus the
+ * pairs' margin), which is skipped, and how many of the blurry photos the MAP core found blur in (it changed them).
  */
-export async function prepareGuidedSamples(files: { blurry: string[]; sharp: string[] }, prep: GuidePreparation): Promise<GuidedSamples & { skipped: string[] }> {
+export async function prepareGuidedSamples(files: { blurry: string[]; sharp: string[] }, prep: GuidePreparation): Promise<GuidedSamples & { skipped: string[]; withBlur: number }> {
   await fs.mkdir(prep.cacheDir, { recursive: true });
   const skipped: string[] = [];
   const decode = (file: string) => decodeFloat(file, prep.workingSize).catch((err: unknown) => {
@@ -80,7 +80,7 @@ export async function prepareGuidedSamples(files: { blurry: string[]; sharp: str
     const key = `pair-${hash(`${await photoKey(file, prep.workingSize)}:${prep.seed}:${i}:${prep.pairSize}`).toString(16)}`;
     pairs.push({ sharp: cropFloatImage(region, PAIR_MARGIN, PAIR_MARGIN, side, side), blurry, guide: await cachedMapResult(blurry, key, prep) });
   }
-  return { pairs, photos, skipped };
+  return { pairs, photos, skipped, withBlur: photos.filter(changedByMap).length };
 }
 
 /** Held-out photos for the before/after score: each cut to a centred `size` square, with its MAP result. */
@@ -95,6 +95,11 @@ export async function prepareHeldOut(files: string[], size: number, prep: GuideP
     out.push({ file, blurry, guide: await cachedMapResult(blurry, `held-${size}-${await photoKey(file, prep.workingSize)}`, prep) });
   }
   return out;
+}
+
+/** The MAP core changed the photo: it found a blur it could undo (its guard returns a sharp photo as it was). */
+function changedByMap(p: GuidedPhoto): boolean {
+  return p.guide.data.some((v, i) => Math.abs(v - p.blurry.data[i]) > 0.75 / 255);
 }
 
 /** The MAP core's result of `img` (no learned parts: the refiner is what trains), read from the cache when there. */

@@ -187,6 +187,16 @@ function scoreHeldOut(g: TrainableNetwork, m: TrainableNetwork, judge: Trainable
   return { motionLeftPx: motionLeft(g, judge, photos), reblurPsnr: psnr / photos.length };
 }
 
+/** Creates `dir` when needed; a folder that cannot be written is one clear line, before any work. */
+async function assertWritableFolder(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    await fs.access(dir, fs.constants.W_OK);
+  } catch (err) {
+    throw new AdaptInputError(`cannot write the adaptation's folder ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): its checkpoints and the MAP results it trains on go there`);
+  }
+}
+
 /** `count` files spread evenly over `files` (all of them when fewer). */
 function spread(files: string[], count: number): string[] {
   if (files.length <= count) return files;
@@ -223,7 +233,6 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
   const size = opts.scoreSize ?? 256;
   const iterations = inputs.iterations ?? Math.max(10, Math.round((inputs.minutes ?? 0) * 60 * SCHEDULE_ITERATIONS_PER_SECOND));
   const config = parseTrainingConfig({ cropSize: 128, ...opts.config, iterations });
-  await fs.mkdir(opts.runDir, { recursive: true });
   const prep: GuidePreparation = {
     cacheDir: opts.guides?.cacheDir ?? path.join(opts.runDir, 'map-results'),
     workingSize: config.data.workingSize,
@@ -235,6 +244,8 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
     signal: opts.signal,
     onStatus: status,
   };
+
+  for (const dir of [opts.runDir, prep.cacheDir]) await assertWritableFolder(dir);
 
   const baseG = loadTrainableNetwork(opts.base.refiner, 'refine');
   const baseM = loadTrainableNetwork(opts.base.motion, 'motion');
@@ -258,6 +269,10 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
     throw opts.signal?.aborted ? new AdaptCancelledError('cancelled while preparing the photos; the MAP results made so far are kept and the same name resumes') : err;
   });
   skipped.push(...samples.skipped);
+  if (samples.photos.length > 0 && samples.withBlur === 0) {
+    baseM.dispose();
+    throw new AdaptInputError(`the MAP core found no blur to undo in any of the ${samples.photos.length} photos it trains on: they look sharp already, so there is nothing to adapt to (nothing saved)`);
+  }
   const data = new GuidedBatchSource(samples, { seed: config.seed, cropSize: config.cropSize, paired: config.batch.paired, unpaired: config.batch.unpaired });
   let refinerOnnx: Uint8Array | null = null;
   let motionOnnx: Uint8Array | null = null;
