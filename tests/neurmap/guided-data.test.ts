@@ -4,31 +4,31 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { GuidedBatchSource, type GuidedSamples } from '../../src-main/engine/neurmap/guided-data.ts';
+import { GuidedBatchSource, type GuidedSamples, type Image8 } from '../../src-main/engine/neurmap/guided-data.ts';
 import { IterationCore } from '../../src-main/engine/neurmap/iteration.ts';
 import { parseTrainingConfig } from '../../src-main/engine/neurmap/config.ts';
 import { loadTrainableNetwork } from '../../src-main/engine/graph/interpreter.ts';
 import { createPatchGan } from '../../src-main/engine/graph/patchgan.ts';
 import { Rng } from '../../src-main/engine/synth/random.ts';
-import type { FloatImage } from '../../src-main/engine/synth/float-image.ts';
 import { colourMotion, tinyDeblur, tinyRefiner } from '../helpers/tiny-onnx.ts';
-import { MemoryBatchSource, texture, useCpu } from './helpers/fixtures.ts';
+import { MemoryBatchSource, useCpu } from './helpers/fixtures.ts';
 
 before(useCpu);
 
 const CROP = 16;
-const map = (img: FloatImage, f: (v: number) => number): FloatImage => ({ ...img, data: img.data.map(f) });
+const map = (img: Image8, f: (v: number) => number): Image8 => ({ ...img, data: img.data.map(f) });
+const texture = (width: number, height: number, rng: Rng): Image8 => ({ width, height, data: Uint8Array.from({ length: 3 * width * height }, () => rng.int(0, 256)) });
 
 /** Samples whose guide and sharp image are known functions of the blurry one, so alignment can be checked. */
 function samples(): GuidedSamples {
   const rng = new Rng(4);
   const pairs = [0, 1].map(() => {
     const blurry = texture(40, 32, rng);
-    return { blurry, guide: map(blurry, (v) => 1 - v), sharp: map(blurry, (v) => v / 2) };
+    return { blurry, guide: map(blurry, (v) => 255 - v), sharp: map(blurry, (v) => v >> 1) };
   });
   const photos = [0, 1, 2].map(() => {
     const blurry = texture(48, 36, rng);
-    return { blurry, guide: map(blurry, (v) => 1 - v) };
+    return { blurry, guide: map(blurry, (v) => 255 - v) };
   });
   return { pairs, photos };
 }
@@ -39,7 +39,7 @@ test('every guide is its blurry crop\'s MAP result, cut at the same place and se
     const b = await source.batch(i);
     b.pairedBlurry.forEach((v, k) => {
       assert.ok(Math.abs(b.guides!.paired[k] - (1 - v)) < 1e-6);
-      assert.ok(Math.abs(b.pairedSharp[k] - v / 2) < 1e-6);
+      assert.ok(Math.abs(b.pairedSharp[k] - (Math.round(v * 255) >> 1) / 255) < 1e-6);
     });
     b.unpairedBlurry.forEach((v, k) => assert.ok(Math.abs(b.guides!.unpaired[k] - (1 - v)) < 1e-6));
   }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { runAdaptation, type AdaptBase } from '../../src-main/engine/jobs/adapt.ts';
-import { decodeFloat } from '../../src-main/engine/jobs/adapt-guides.ts';
+import { decodeImage8, floatFromImage8 } from '../../src-main/engine/jobs/adapt-guides.ts';
 import { closeSessions, openSession } from '../../src-main/engine/infer/session.ts';
 import { psnr, ssim } from '../../src-main/engine/metrics/fidelity.ts';
 import { writeFileAtomic } from '../../src-main/engine/fs/atomic-file.ts';
@@ -61,7 +61,7 @@ async function makeLibraries(trainDir: string, count: number, work: string): Pro
   await fs.mkdir(sharpDir, { recursive: true });
   for (const [i, file] of photos.slice(0, 2 * count).entries()) {
     if (i % 2 === 0) {
-      const s = await synthesizeSample(await decodeFloat(file, Number.MAX_SAFE_INTEGER), 'shake', new Rng(1000 + i));
+      const s = await synthesizeSample(floatFromImage8(await decodeImage8(file, Number.MAX_SAFE_INTEGER)), 'shake', new Rng(1000 + i));
       await writeJpeg(s.blurry, path.join(blurryDir, path.basename(file)));
     } else {
       await fs.copyFile(file, path.join(sharpDir, path.basename(file)));

@@ -10,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../fs/atomic-file.ts';
 import { createRaster } from '../image/raster.ts';
-import type { GuidedPair, GuidedPhoto, GuidedSamples } from '../neurmap/guided-data.ts';
+import type { GuidedPair, GuidedPhoto, GuidedSamples, Image8 } from '../neurmap/guided-data.ts';
 import type { FloatImage } from '../synth/float-image.ts';
 import { cropFloatImage } from '../synth/float-image.ts';
 import { Rng } from '../synth/random.ts';
@@ -46,7 +46,7 @@ const PAIR_MARGIN = 24;
 export async function prepareGuidedSamples(files: { blurry: string[]; sharp: string[] }, prep: GuidePreparation): Promise<GuidedSamples & { skipped: string[]; withBlur: number }> {
   await fs.mkdir(prep.cacheDir, { recursive: true });
   const skipped: string[] = [];
-  const decode = (file: string) => decodeFloat(file, prep.workingSize).catch((err: unknown) => {
+  const decode = (file: string) => decodeImage8(file, prep.workingSize).catch((err: unknown) => {
     skipped.push(`${path.basename(file)}: ${err instanceof Error ? err.message : String(err)}`);
     return null;
   });
@@ -74,11 +74,11 @@ export async function prepareGuidedSamples(files: { blurry: string[]; sharp: str
       continue;
     }
     const side = Math.min(prep.pairSize, photo.width - 2 * PAIR_MARGIN, photo.height - 2 * PAIR_MARGIN);
-    const region = cropFloatImage(photo, rng.int(0, photo.width - side - 2 * PAIR_MARGIN + 1), rng.int(0, photo.height - side - 2 * PAIR_MARGIN + 1), side + 2 * PAIR_MARGIN, side + 2 * PAIR_MARGIN);
+    const region = cropFloatImage(floatFromImage8(photo), rng.int(0, photo.width - side - 2 * PAIR_MARGIN + 1), rng.int(0, photo.height - side - 2 * PAIR_MARGIN + 1), side + 2 * PAIR_MARGIN, side + 2 * PAIR_MARGIN);
     const { blurry: wide } = await synthesizeSample(region, pickRecipe(rng, prep.recipes), new Rng(rng.int(0, 2 ** 32)));
-    const blurry = cropFloatImage(wide, PAIR_MARGIN, PAIR_MARGIN, side, side);
+    const blurry = image8FromFloat(cropFloatImage(wide, PAIR_MARGIN, PAIR_MARGIN, side, side));
     const key = `pair-${hash(`${await photoKey(file, prep.workingSize)}:${prep.seed}:${i}:${prep.pairSize}`).toString(16)}`;
-    pairs.push({ sharp: cropFloatImage(region, PAIR_MARGIN, PAIR_MARGIN, side, side), blurry, guide: await cachedMapResult(blurry, key, prep) });
+    pairs.push({ sharp: image8FromFloat(cropFloatImage(region, PAIR_MARGIN, PAIR_MARGIN, side, side)), blurry, guide: await cachedMapResult(blurry, key, prep) });
   }
   return { pairs, photos, skipped, withBlur: photos.filter(changedByMap).length };
 }
@@ -90,7 +90,7 @@ export async function prepareHeldOut(files: string[], size: number, prep: GuideP
   for (const [i, file] of files.entries()) {
     prep.signal?.throwIfAborted();
     prep.onStatus?.(`running the MAP core on held-out photo ${i + 1} of ${files.length}`);
-    const blurry = await decodeFloat(file, size, 'cover').catch(() => null);
+    const blurry = await decodeImage8(file, size, 'cover').catch(() => null);
     if (!blurry) continue;
     out.push({ file, blurry, guide: await cachedMapResult(blurry, `held-${size}-${await photoKey(file, prep.workingSize)}`, prep) });
   }
@@ -99,33 +99,33 @@ export async function prepareHeldOut(files: string[], size: number, prep: GuideP
 
 /** The MAP core changed the photo: it found a blur it could undo (its guard returns a sharp photo as it was). */
 function changedByMap(p: GuidedPhoto): boolean {
-  return p.guide.data.some((v, i) => Math.abs(v - p.blurry.data[i]) > 0.75 / 255);
+  return p.guide.data.some((v, i) => v !== p.blurry.data[i]);
 }
 
 /** The MAP core's result of `img` (no learned parts: the refiner is what trains), read from the cache when there. */
-async function cachedMapResult(img: FloatImage, key: string, prep: GuidePreparation): Promise<FloatImage> {
+async function cachedMapResult(img: Image8, key: string, prep: GuidePreparation): Promise<Image8> {
   const file = path.join(prep.cacheDir, `${key}.map.png`);
-  const cached = await decodeFloat(file, Number.MAX_SAFE_INTEGER).catch(() => null);
+  const cached = await decodeImage8(file, Number.MAX_SAFE_INTEGER).catch(() => null);
   if (cached && cached.width === img.width && cached.height === img.height) return cached;
-  const raster = createRaster(img.width, img.height, 8);
   const plane = img.width * img.height;
-  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) raster.rgb[3 * i + c] = Math.round(Math.min(1, Math.max(0, img.data[c * plane + i])) * 255);
+  const raster = createRaster(img.width, img.height, 8);
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) raster.rgb[3 * i + c] = img.data[c * plane + i];
   const res = await deblurWithMapCore(raster, { parts: {}, openRefiner: () => Promise.reject(new Error('no refiner')), threads: prep.threads, signal: prep.signal });
   const rgb = Buffer.alloc(3 * plane);
-  const out: FloatImage = { width: img.width, height: img.height, data: new Float32Array(3 * plane) };
+  const out: Image8 = { width: img.width, height: img.height, data: new Uint8Array(3 * plane) };
   for (let i = 0; i < plane; i++) {
     for (let c = 0; c < 3; c++) {
       const v = Math.round(res.data[3 * i + c] / 257);
       rgb[3 * i + c] = v;
-      out.data[c * plane + i] = v / 255;
+      out.data[c * plane + i] = v;
     }
   }
   await writeFileAtomic(file, await sharp(rgb, { raw: { width: img.width, height: img.height, channels: 3 } }).png({ compressionLevel: 3 }).toBuffer());
   return out;
 }
 
-/** A photo decoded as planar float RGB, oriented, its longer side at most `size` ('cover': a centred size² square). */
-export async function decodeFloat(file: string, size: number, fit: 'inside' | 'cover' = 'inside'): Promise<FloatImage> {
+/** A photo decoded as planar 8-bit RGB, oriented, its longer side at most `size` ('cover': a centred size² square). */
+export async function decodeImage8(file: string, size: number, fit: 'inside' | 'cover' = 'inside'): Promise<Image8> {
   const side = Math.min(size, 16383);
   const { data, info } = await sharp(file, { failOn: 'truncated', limitInputPixels: 120_000_000 })
     .rotate()
@@ -135,10 +135,18 @@ export async function decodeFloat(file: string, size: number, fit: 'inside' | 'c
     .raw()
     .toBuffer({ resolveWithObject: true });
   const plane = info.width * info.height;
-  const img: FloatImage = { width: info.width, height: info.height, data: new Float32Array(3 * plane) };
+  const img: Image8 = { width: info.width, height: info.height, data: new Uint8Array(3 * plane) };
   const ch = info.channels;
-  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) img.data[c * plane + i] = data[i * ch + Math.min(c, ch - 1)] / 255;
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) img.data[c * plane + i] = data[i * ch + Math.min(c, ch - 1)];
   return img;
+}
+
+export function floatFromImage8(img: Image8): FloatImage {
+  return { width: img.width, height: img.height, data: Float32Array.from(img.data, (v) => v / 255) };
+}
+
+function image8FromFloat(img: FloatImage): Image8 {
+  return { width: img.width, height: img.height, data: Uint8Array.from(img.data, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)) };
 }
 
 /** Names a photo's cached MAP result: its path, size, modification time and the decode size. */

@@ -14,14 +14,13 @@ import { createPatchGan, IN_APP_PATCHGAN } from '../graph/patchgan.ts';
 import type { TrainableNetwork } from '../graph/trainable-network.ts';
 import { reblurConsistency } from '../neurmap/evaluate.ts';
 import { motionMagnitude } from '../neurmap/tensor-ops.ts';
-import { GuidedBatchSource, type GuidedPhoto } from '../neurmap/guided-data.ts';
+import { GuidedBatchSource, type GuidedPhoto, type Image8 } from '../neurmap/guided-data.ts';
 import { parseTrainingConfig, type TrainingConfigInput } from '../neurmap/config.ts';
 import { onnxNetworkSpec, patchGanSpec } from '../neurmap/network-spec.ts';
 import { workerCompute, workersAvailable } from '../neurmap/parallel.ts';
 import { useTrainingBackend } from '../neurmap/tf-backend.ts';
 import { trainNeurmap } from '../neurmap/trainer.ts';
 import type { TrainingProgress } from '../neurmap/training-log.ts';
-import type { FloatImage } from '../synth/float-image.ts';
 import { MOTION_UNIT_PX } from '../synth/motion-vector.ts';
 import { appRoot } from '../paths.ts';
 import { scanPhotoFolder } from './scan-folder.ts';
@@ -157,7 +156,7 @@ async function loadSquare(file: string, size: number): Promise<tf.Tensor4D | nul
   }
 }
 
-const asTensor = (img: FloatImage) => tf.tensor4d(img.data, [1, 3, img.height, img.width]);
+const asTensor = (img: Image8) => tf.tensor4d(Float32Array.from(img.data, (v) => v / 255), [1, 3, img.height, img.width]);
 
 /** The mean motion magnitude M finds in an image, px. */
 function meanMotionPx(m: TrainableNetwork, x: tf.Tensor4D): number {
