@@ -223,3 +223,19 @@ test('a library of sharp photos, or a run folder that cannot be written, is refu
     /cannot write the adaptation's folder .*file\/run \(ENOTDIR\)/,
   );
 });
+
+test('a cancelled run of the old end-to-end network is not resumed as a refiner: one line says to pick another name', async () => {
+  const { trainNeurmap } = await import('../../src-main/engine/neurmap/trainer.ts');
+  const { loadTrainableNetwork } = await import('../../src-main/engine/graph/interpreter.ts');
+  const { createPatchGan } = await import('../../src-main/engine/graph/patchgan.ts');
+  const { MemoryBatchSource } = await import('../neurmap/helpers/fixtures.ts');
+  const runDir = await tempDir('neurmap-adapt-old-run-');
+  const G = loadTrainableNetwork(await fs.readFile(path.join(models, 'deblur.onnx')), 'deblur');
+  const M = loadTrainableNetwork(await fs.readFile(path.join(models, 'motion.onnx')), 'motion');
+  await trainNeurmap({ compute: { kind: 'local', networks: { G, M, D: createPatchGan({ baseChannels: 4, layers: 2, seed: 1 }) } }, data: new MemoryBatchSource(16), runDir, config: { cropSize: 16, iterations: 1 } });
+  const base = { id: 'refiner', refiner: path.join(models, 'refiner.onnx'), motion: path.join(models, 'motion.onnx') };
+  await assert.rejects(
+    runAdaptation({ blurryDir: await library(3), name: 'Old run', iterations: 1 }, { base, runDir, workers: 0, config: { cropSize: 32 } }),
+    /the cancelled run named "Old run" adapted the old end-to-end network, which the MAP core replaced: give this adaptation another name/,
+  );
+});

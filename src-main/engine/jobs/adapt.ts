@@ -19,7 +19,8 @@ import { parseTrainingConfig, type TrainingConfigInput } from '../neurmap/config
 import { onnxNetworkSpec, patchGanSpec } from '../neurmap/network-spec.ts';
 import { workerCompute, workersAvailable } from '../neurmap/parallel.ts';
 import { useTrainingBackend } from '../neurmap/tf-backend.ts';
-import { trainNeurmap } from '../neurmap/trainer.ts';
+import { CHECKPOINT_FILE, trainNeurmap } from '../neurmap/trainer.ts';
+import { loadCheckpoint } from '../neurmap/checkpoint.ts';
 import type { TrainingProgress } from '../neurmap/training-log.ts';
 import { MOTION_UNIT_PX } from '../synth/motion-vector.ts';
 import { appRoot } from '../paths.ts';
@@ -107,6 +108,8 @@ const MIN_SHARP = 2;
 /** The MAP core takes seconds per photo at the working size: this many photos of a larger library are prepared. */
 const GUIDED_PHOTOS = 24;
 const GUIDED_PAIRS = 24;
+/** G's name in checkpoints: a run folder whose checkpoint names another G cannot be resumed by this one. */
+const REFINER_NAME = 'refine';
 
 export class AdaptInputError extends Error {}
 
@@ -245,8 +248,13 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
   };
 
   for (const dir of [opts.runDir, prep.cacheDir]) await assertWritableFolder(dir);
+  // A run cancelled before the MAP core trained the end-to-end G: its checkpoint cannot continue as a refiner.
+  const kept = await loadCheckpoint(path.join(opts.runDir, CHECKPOINT_FILE)).catch(() => null);
+  if (kept && kept.networkNames.G !== REFINER_NAME) {
+    throw new AdaptInputError(`the cancelled run named "${inputs.name}" adapted the old end-to-end network, which the MAP core replaced: give this adaptation another name (or delete ${opts.runDir})`);
+  }
 
-  const baseG = loadTrainableNetwork(opts.base.refiner, 'refine');
+  const baseG = loadTrainableNetwork(opts.base.refiner, REFINER_NAME);
   const baseM = loadTrainableNetwork(opts.base.motion, 'motion');
   let before: HeldOutScore;
   let sharpChoice: { files: string[]; source: 'given' | 'library' | 'bundled' };
@@ -276,14 +284,14 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
   let refinerOnnx: Uint8Array | null = null;
   let motionOnnx: Uint8Array | null = null;
   const workers = workersAvailable() ? (opts.workers ?? 2) : 0;
-  const networks = { G: onnxNetworkSpec(opts.base.refiner, 'refine'), M: onnxNetworkSpec(opts.base.motion, 'motion'), D: patchGanSpec({ ...IN_APP_PATCHGAN, seed: config.seed }) };
+  const networks = { G: onnxNetworkSpec(opts.base.refiner, REFINER_NAME), M: onnxNetworkSpec(opts.base.motion, 'motion'), D: patchGanSpec({ ...IN_APP_PATCHGAN, seed: config.seed }) };
   status(`training on ${trainPhotos.length} blurry photos and ${samples.pairs.length} synthetic pairs from ${sharpChoice.files.length} sharp photos (${sharpChoice.source})`);
   const result = await trainNeurmap({
     config,
     compute:
       workers > 0
         ? workerCompute({ workers, networks })
-        : { kind: 'local', networks: { G: loadTrainableNetwork(opts.base.refiner, 'refine'), M: loadTrainableNetwork(opts.base.motion, 'motion'), D: createPatchGan({ ...IN_APP_PATCHGAN, seed: config.seed }) } },
+        : { kind: 'local', networks: { G: loadTrainableNetwork(opts.base.refiner, REFINER_NAME), M: loadTrainableNetwork(opts.base.motion, 'motion'), D: createPatchGan({ ...IN_APP_PATCHGAN, seed: config.seed }) } },
     data,
     runDir: opts.runDir,
     signal: opts.signal,
@@ -294,7 +302,7 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
     probe: opts.onHeldOut && {
       every: Math.max(1, Math.round(config.iterations / 10)),
       run: async (engine, iteration) => {
-        const g = loadTrainableNetwork(await engine.exportOnnx('G'), 'refine');
+        const g = loadTrainableNetwork(await engine.exportOnnx('G'), REFINER_NAME);
         try {
           opts.onHeldOut!({ iteration, sharperPercent: sharperPercent(before.motionLeftPx, motionLeft(g, baseM, heldOutPhotos)) });
         } finally {
@@ -317,7 +325,7 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
   if (!refinerOnnx || !motionOnnx) throw new Error('training ended without networks to save');
 
   status('scoring the held-out photos with the adapted refiner');
-  const newG = loadTrainableNetwork(refinerOnnx, 'refine');
+  const newG = loadTrainableNetwork(refinerOnnx, REFINER_NAME);
   const newM = loadTrainableNetwork(motionOnnx, 'motion');
   let after: HeldOutScore;
   try {
