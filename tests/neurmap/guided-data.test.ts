@@ -53,7 +53,7 @@ test('batches are a function of (seed, iteration) and use all eight views of a c
   assert.notDeepEqual((await a.batch(7)).unpairedBlurry, (await a.batch(8)).unpairedBlurry);
   // A one-pixel-larger photo leaves one place for the crop: what varies is the view.
   const tiny = texture(CROP, CROP, new Rng(9));
-  const one = new GuidedBatchSource({ pairs: [], photos: [{ blurry: tiny, guide: tiny }] }, { seed: 1, cropSize: CROP, paired: 0, unpaired: 1 });
+  const one = new GuidedBatchSource({ pairs: s.pairs, photos: [{ blurry: tiny, guide: tiny }] }, { seed: 1, cropSize: CROP, paired: 0, unpaired: 1 });
   const seen = new Set<string>();
   for (let i = 0; i < 80; i++) seen.add(Array.from((await one.batch(i)).unpairedBlurry.subarray(0, CROP)).join());
   assert.equal(seen.size, 8);

@@ -276,6 +276,10 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
     throw opts.signal?.aborted ? new AdaptCancelledError('cancelled while preparing the photos; the MAP results made so far are kept and the same name resumes') : err;
   });
   skipped.push(...samples.skipped);
+  if (samples.pairs.length === 0) {
+    baseM.dispose();
+    throw new AdaptInputError(`none of the ${sharpChoice.files.length} sharp photos (${sharpChoice.source}) could be used for the synthetic pairs: ${samples.skipped.slice(0, 3).join('; ') || 'too small'}`);
+  }
   if (samples.photos.length > 0 && samples.withBlur === 0) {
     baseM.dispose();
     throw new AdaptInputError(`the MAP core found no blur to undo in any of the ${samples.photos.length} photos it trains on: they look sharp already, so there is nothing to adapt to (nothing saved)`);

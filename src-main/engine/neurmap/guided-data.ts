@@ -56,7 +56,7 @@ export class GuidedBatchSource implements BatchSource {
     private readonly opts: GuidedBatchOptions,
   ) {
     const c = opts.cropSize;
-    if (opts.paired > 0 && samples.pairs.length === 0) throw new Error('no synthetic pairs to train the paired half on');
+    if (samples.pairs.length === 0) throw new Error('no synthetic pairs: the paired half, and the sharp crops of the unpaired half, come from them');
     if (opts.unpaired > 0 && samples.photos.length === 0) throw new Error('no blurry photos to train the unpaired half on');
     const small = [...samples.pairs, ...samples.photos].find((s) => Math.min(s.blurry.width, s.blurry.height) < c);
     if (small) throw new Error(`a prepared sample of ${small.blurry.width}×${small.blurry.height} px is smaller than the ${c} px crop`);
@@ -82,7 +82,7 @@ export class GuidedBatchSource implements BatchSource {
       cutCrop(photo.blurry, cut, b.unpairedBlurry, k * per);
       cutCrop(photo.guide, cut, b.guides!.unpaired, k * per);
       // S of the unpaired half: a sharp crop unrelated to B (M's "sharp has no motion" and D's reals).
-      const s = pairs.length > 0 ? pairs[rng.int(0, pairs.length)].sharp : photo.guide;
+      const s = pairs[rng.int(0, pairs.length)].sharp;
       cutCrop(s, placeCrop(s, c, rng), b.unpairedSharp, k * per);
     }
     return b;
