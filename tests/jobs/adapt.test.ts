@@ -209,12 +209,17 @@ test('a personal model made on the old end-to-end base is refused with one line 
   assert.match(a.stderr, /adapt again/);
 });
 
-test('a library of sharp photos, or a run folder that cannot be written, is refused with one clear line and nothing saved', async () => {
+test('a library of sharp photos, or of photos smaller than a crop, or a run folder that cannot be written, is refused with one clear line and nothing saved', async () => {
   const e = await env();
   const r = await runCli(['adapt', '--blurry', await library(4, 'sharp'), '--name', 'Sharp ones', ...tiny, '--keep'], e);
   assert.equal(r.code, 3);
   assert.match(r.stderr, /the MAP core found no blur to undo in any of the 3 photos it trains on: .*nothing to adapt to \(nothing saved\)/);
   assert.deepEqual((await createModelRegistry(e.NEURMAP_USER_DATA, models).list()).filter((m) => m.origin === 'personal'), [], 'nothing saved');
+  const tinyPhotos = await tempDir('neurmap-adapt-tiny-');
+  for (let i = 0; i < 3; i++) await writeShakenPhoto(path.join(tinyPhotos, `t${i}.jpg`), { width: 24, height: 20, seed: i, streakPx: 5 });
+  const small = await runCli(['adapt', '--blurry', tinyPhotos, '--name', 'Tiny ones', ...tiny], e);
+  assert.equal(small.code, 3);
+  assert.match(small.stderr, /none of the 2 blurry photos to train on could be used: t0\.jpg: 24×20 px is smaller than the 32 px crop/);
   const notAFolder = path.join(await tempDir('neurmap-adapt-file-'), 'file');
   await fs.writeFile(notAFolder, 'x');
   const base = { id: 'refiner', refiner: path.join(models, 'refiner.onnx'), motion: path.join(models, 'motion.onnx') };

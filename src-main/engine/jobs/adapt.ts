@@ -280,7 +280,11 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
     baseM.dispose();
     throw new AdaptInputError(`none of the ${sharpChoice.files.length} sharp photos (${sharpChoice.source}) could be used for the synthetic pairs: ${samples.skipped.slice(0, 3).join('; ') || 'too small'}`);
   }
-  if (samples.photos.length > 0 && samples.withBlur === 0) {
+  if (samples.photos.length === 0) {
+    baseM.dispose();
+    throw new AdaptInputError(`none of the ${trainPhotos.length} blurry photos to train on could be used: ${samples.skipped.slice(0, 3).join('; ')}`);
+  }
+  if (samples.withBlur === 0) {
     baseM.dispose();
     throw new AdaptInputError(`the MAP core found no blur to undo in any of the ${samples.photos.length} photos it trains on: they look sharp already, so there is nothing to adapt to (nothing saved)`);
   }
