@@ -292,7 +292,8 @@ export const modelSummarySchema = z.object({
   id: idSchema,
   name: z.string(),
   kind: z.enum(['base', 'personal']),
-  task: z.enum(['deblur', 'motion']),
+  /** 'refine': a personal model, the refiner of the MAP core's result ("adapt to my photos"). */
+  task: z.enum(['deblur', 'refine', 'motion']),
   selected: z.boolean(),
   /** It can be chosen for deblurring (a working deblur model): the Models panel offers "Use" only then. */
   selectable: z.boolean(),

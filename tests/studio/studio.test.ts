@@ -147,6 +147,7 @@ test('a selected personal model refines every deblur in place of the shipped ref
     refiner: tinyRefiner(3, 4, 0.01).bytes(),
   });
   await studio.selectModel(saved.id);
+  assert.deepEqual((await studio.listModels()).filter((m) => m.kind === 'personal').map((m) => [m.task, m.selected]), [['refine', true]]);
   assert.equal((await studio.systemInfo()).learnedParts.personal, 'Night phone');
   const file = await writeShakenPhoto(path.join(work, 'personal.jpg'), { width: 200, height: 160, streakPx: 12, seed: 3 });
   const res = await studio.deblur((await studio.openImage(file)).id, 'job-deblur-personal');

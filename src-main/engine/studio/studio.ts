@@ -351,7 +351,7 @@ export class Studio implements StudioApi {
       id: m.id,
       name: m.name,
       kind: m.origin,
-      task: m.kind,
+      task: m.refiner ? 'refine' : m.kind,
       selected: m.selected,
       selectable: selectionRefusal(m) === null,
       ...(m.card?.created ? { created: m.card.created } : {}),
