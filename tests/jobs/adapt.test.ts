@@ -170,7 +170,7 @@ test('a full disk while writing a checkpoint fails the run and leaves the previo
 });
 
 test('the MAP results an adaptation trains on are made once: a resumed run reads them from its run folder', async () => {
-  const { prepareGuidedSamples } = await import('../../src-main/engine/jobs/adapt-guides.ts');
+  const { prepareGuidedSamples, prepareHeldOut } = await import('../../src-main/engine/jobs/adapt-guides.ts');
   const blurry = await library(2);
   const sharpDir = await library(1);
   await fs.writeFile(path.join(blurry, 'broken.jpg'), 'not a jpeg');
@@ -191,6 +191,13 @@ test('the MAP results an adaptation trains on are made once: a resumed run reads
   assert.deepEqual(again.pairs.map((p) => p.blurry.data), first.pairs.map((p) => p.blurry.data));
   assert.deepEqual(await Promise.all(cached.map(async (f) => (await fs.stat(path.join(cacheDir, f))).mtimeMs)), times, 'nothing rewritten');
   assert.ok(statuses.length > 0);
+  // a held-out photo is scored at the training scale: the centre square (a multiple of 16) of the working-size photo
+  // and of its MAP result, the same one training would use
+  const [held] = await prepareHeldOut([files.blurry[0]], 256, prep);
+  const whole = first.photos[0];
+  assert.deepEqual([whole.blurry.width, whole.blurry.height, held.blurry.width, held.blurry.height], [80, 67, 64, 64]);
+  const [x0, y0] = [8, 1];
+  for (let y = 0; y < 64; y += 9) for (let x = 0; x < 64; x += 7) assert.equal(held.guide.data[y * 64 + x], whole.guide.data[(y0 + y) * 80 + x0 + x]);
 });
 
 test('a personal model made on the old end-to-end base is refused with one line that says to adapt again', async () => {

@@ -83,16 +83,38 @@ export async function prepareGuidedSamples(files: { blurry: string[]; sharp: str
   return { pairs, photos, skipped, withBlur: photos.filter(changedByMap).length };
 }
 
-/** Held-out photos for the before/after score: each cut to a centred `size` square, with its MAP result. */
+/**
+ * Held-out photos for the before/after score, at the scale training sees them: each decoded at the working size, run
+ * through the MAP core whole, then cut to a centred square of at most `size` (a multiple of 16, the networks' size
+ * multiple). Photos smaller than 16 px are left out.
+ */
 export async function prepareHeldOut(files: string[], size: number, prep: GuidePreparation): Promise<Array<GuidedPhoto & { file: string }>> {
   await fs.mkdir(prep.cacheDir, { recursive: true });
   const out: Array<GuidedPhoto & { file: string }> = [];
   for (const [i, file] of files.entries()) {
     prep.signal?.throwIfAborted();
     prep.onStatus?.(`running the MAP core on held-out photo ${i + 1} of ${files.length}`);
-    const blurry = await decodeImage8(file, size, 'cover').catch(() => null);
-    if (!blurry) continue;
-    out.push({ file, blurry, guide: await cachedMapResult(blurry, `held-${size}-${await photoKey(file, prep.workingSize)}`, prep) });
+    const blurry = await decodeImage8(file, prep.workingSize).catch(() => null);
+    const side = blurry ? Math.floor(Math.min(size, blurry.width, blurry.height) / HELD_OUT_MULTIPLE) * HELD_OUT_MULTIPLE : 0;
+    if (!blurry || side === 0) continue;
+    const guide = await cachedMapResult(blurry, await photoKey(file, prep.workingSize), prep);
+    const [x0, y0] = [(blurry.width - side) >> 1, (blurry.height - side) >> 1];
+    out.push({ file, blurry: cropImage8(blurry, x0, y0, side), guide: cropImage8(guide, x0, y0, side) });
+  }
+  return out;
+}
+
+/** Held-out squares are multiples of this: the refiner's size multiple (M's, 8, divides it). */
+const HELD_OUT_MULTIPLE = 16;
+
+function cropImage8(img: Image8, x0: number, y0: number, side: number): Image8 {
+  const out: Image8 = { width: side, height: side, data: new Uint8Array(3 * side * side) };
+  const plane = img.width * img.height;
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < side; y++) {
+      const src = c * plane + (y0 + y) * img.width + x0;
+      out.data.set(img.data.subarray(src, src + side), c * side * side + y * side);
+    }
   }
   return out;
 }
@@ -124,12 +146,12 @@ async function cachedMapResult(img: Image8, key: string, prep: GuidePreparation)
   return out;
 }
 
-/** A photo decoded as planar 8-bit RGB, oriented, its longer side at most `size` ('cover': a centred size² square). */
-export async function decodeImage8(file: string, size: number, fit: 'inside' | 'cover' = 'inside'): Promise<Image8> {
+/** A photo decoded as planar 8-bit RGB, oriented, its longer side at most `size`. */
+export async function decodeImage8(file: string, size: number): Promise<Image8> {
   const side = Math.min(size, 16383);
   const { data, info } = await sharp(file, { failOn: 'truncated', limitInputPixels: 120_000_000 })
     .rotate()
-    .resize(fit === 'cover' ? { width: side, height: side, fit: 'cover' } : { width: side, height: side, fit: 'inside', withoutEnlargement: true })
+    .resize({ width: side, height: side, fit: 'inside', withoutEnlargement: true })
     .removeAlpha()
     .toColourspace('srgb')
     .raw()

@@ -85,7 +85,7 @@ export interface AdaptRunOptions {
   config?: TrainingConfigInput;
   /** Data-parallel worker threads (WASM is single-threaded per thread); 0 trains in this thread. */
   workers?: number;
-  /** Side of the square held-out crops that are scored. */
+  /** Largest side of the centred squares of the held-out photos (at the working size) that are scored. */
   scoreSize?: number;
   /** Scores M gives to library photos below which they count as sharp (px). */
   sharpBelowPx?: number;
