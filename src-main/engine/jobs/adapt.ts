@@ -15,7 +15,7 @@ import type { TrainableNetwork } from '../graph/trainable-network.ts';
 import { reblurConsistency } from '../neurmap/evaluate.ts';
 import { motionMagnitude } from '../neurmap/tensor-ops.ts';
 import { GuidedBatchSource, type GuidedPhoto, type Image8 } from '../neurmap/guided-data.ts';
-import { parseTrainingConfig, type TrainingConfigInput } from '../neurmap/config.ts';
+import { parseTrainingConfig, type TrainingConfig, type TrainingConfigInput } from '../neurmap/config.ts';
 import { onnxNetworkSpec, patchGanSpec } from '../neurmap/network-spec.ts';
 import { workerCompute, workersAvailable } from '../neurmap/parallel.ts';
 import { useTrainingBackend } from '../neurmap/tf-backend.ts';
@@ -254,38 +254,50 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
     throw new AdaptInputError(`the cancelled run named "${inputs.name}" adapted the old end-to-end network, which the MAP core replaced: give this adaptation another name (or delete ${opts.runDir})`);
   }
 
-  const baseG = loadTrainableNetwork(opts.base.refiner, REFINER_NAME);
+  // The base M judges how much motion is left in every score, before, during and after training.
   const baseM = loadTrainableNetwork(opts.base.motion, 'motion');
-  let before: HeldOutScore;
-  let sharpChoice: { files: string[]; source: 'given' | 'library' | 'bundled' };
-  let heldOutPhotos: GuidedPhoto[];
   try {
-    sharpChoice = await chooseSharp(inputs, train, baseM, opts);
-    heldOutPhotos = await prepareHeldOut(heldOut, size, prep);
-    status('scoring the held-out photos with the current refiner');
-    before = scoreHeldOut(baseG, baseM, baseM, heldOutPhotos);
-  } catch (err) {
+    return await adaptWith(baseM, inputs, opts, { train, heldOut, skipped, size, config, prep, started });
+  } finally {
     baseM.dispose();
-    throw opts.signal?.aborted ? new AdaptCancelledError('cancelled while preparing the photos; the MAP results made so far are kept and the same name resumes') : err;
+  }
+}
+
+/** A cancel while the MAP results are being made: what was made is cached and the same name resumes. */
+function preparing<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  return work.catch((err: unknown) => {
+    throw signal?.aborted ? new AdaptCancelledError('cancelled while preparing the photos; the MAP results made so far are kept and the same name resumes') : err;
+  });
+}
+
+async function adaptWith(
+  baseM: TrainableNetwork,
+  inputs: AdaptInputs,
+  opts: AdaptRunOptions,
+  run: { train: string[]; heldOut: string[]; skipped: string[]; size: number; config: TrainingConfig; prep: GuidePreparation; started: number },
+): Promise<AdaptOutcome> {
+  const { train, heldOut, skipped, size, config, prep } = run;
+  const status = opts.onStatus ?? (() => {});
+  const sharpChoice = await chooseSharp(inputs, train, baseM, opts);
+  const heldOutPhotos = await preparing(prepareHeldOut(heldOut, size, prep), opts.signal);
+  status('scoring the held-out photos with the current refiner');
+  const baseG = loadTrainableNetwork(opts.base.refiner, REFINER_NAME);
+  let before: HeldOutScore;
+  try {
+    before = scoreHeldOut(baseG, baseM, baseM, heldOutPhotos);
   } finally {
     baseG.dispose();
   }
   const trainPhotos = spread(train, opts.guides?.photos ?? GUIDED_PHOTOS);
-  const samples = await prepareGuidedSamples({ blurry: trainPhotos, sharp: sharpChoice.files }, prep).catch((err) => {
-    baseM.dispose();
-    throw opts.signal?.aborted ? new AdaptCancelledError('cancelled while preparing the photos; the MAP results made so far are kept and the same name resumes') : err;
-  });
+  const samples = await preparing(prepareGuidedSamples({ blurry: trainPhotos, sharp: sharpChoice.files }, prep), opts.signal);
   skipped.push(...samples.skipped);
   if (samples.pairs.length === 0) {
-    baseM.dispose();
     throw new AdaptInputError(`none of the ${sharpChoice.files.length} sharp photos (${sharpChoice.source}) could be used for the synthetic pairs: ${samples.skipped.slice(0, 3).join('; ') || 'too small'}`);
   }
   if (samples.photos.length === 0) {
-    baseM.dispose();
     throw new AdaptInputError(`none of the ${trainPhotos.length} blurry photos to train on could be used: ${samples.skipped.slice(0, 3).join('; ')}`);
   }
   if (samples.withBlur === 0) {
-    baseM.dispose();
     throw new AdaptInputError(`the MAP core found no blur to undo in any of the ${samples.photos.length} photos it trains on: they look sharp already, so there is nothing to adapt to (nothing saved)`);
   }
   const data = new GuidedBatchSource(samples, { seed: config.seed, cropSize: config.cropSize, paired: config.batch.paired, unpaired: config.batch.unpaired });
@@ -306,7 +318,6 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
     onProgress: opts.onProgress,
     maxSeconds: inputs.minutes ? inputs.minutes * 60 : undefined,
     meta: { name: inputs.name, base: opts.base.id },
-    // A cancelled run keeps its checkpoint under the model's name; the user must know that this run continues it.
     probe: opts.onHeldOut && {
       every: Math.max(1, Math.round(config.iterations / 10)),
       run: async (engine, iteration) => {
@@ -318,6 +329,7 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
         }
       },
     },
+    // A cancelled run keeps its checkpoint under the model's name; the user must know that this run continues it.
     onResume: (iteration) =>
       status(`resuming the cancelled run named "${inputs.name}" from its checkpoint: ${iteration} of ${config.iterations} iterations already done (another name starts over)`),
     finalize: async (engine) => {
@@ -327,7 +339,6 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
     },
   });
   if (result.status === 'cancelled') {
-    baseM.dispose();
     throw new AdaptCancelledError(`cancelled at iteration ${result.iteration}; the checkpoint is kept and the same name resumes it`);
   }
   if (!refinerOnnx || !motionOnnx) throw new Error('training ended without networks to save');
@@ -341,13 +352,12 @@ export async function runAdaptation(inputs: AdaptInputs, opts: AdaptRunOptions):
   } finally {
     newG.dispose();
     newM.dispose();
-    baseM.dispose();
   }
   return {
     status: result.status,
     iterations: result.iteration,
     resumedFrom: result.resumedFrom,
-    seconds: (performance.now() - started) / 1000,
+    seconds: (performance.now() - run.started) / 1000,
     before,
     after,
     better: after.motionLeftPx < before.motionLeftPx && after.reblurPsnr > before.reblurPsnr - 0.5,
