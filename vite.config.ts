@@ -4,7 +4,7 @@
  *   main:    src-main/main.ts → dist/main/main.js (Electron main process, ESM, node_modules external)
  *   host:    src-main/studio-host/entry.ts → dist/main/studio-host.js (the engine's utility process)
  *   trainer-worker: src-main/engine/neurmap/parallel-worker.ts → dist/main/parallel-worker.js (training threads)
- *   deconv-worker: src-main/engine/map/deconv-worker.ts → dist/main/deconv-worker.js (the MAP core's deconvolution threads)
+ *   map-worker: src-main/engine/map/map-worker.ts → dist/main/map-worker.js (the MAP core's threads)
  *   onnx-worker: src-main/engine/infer/onnx-worker.ts → dist/main/onnx-worker.js (one ONNX Runtime session's thread)
  *   preload: src-main/preload.ts → dist/main/preload.cjs (sandboxed preloads must be one CommonJS file)
  */
@@ -35,7 +35,7 @@ const NODE_BUNDLES: Record<string, { entry: string; file: string }> = {
   main: { entry: 'src-main/main.ts', file: 'main.js' },
   host: { entry: 'src-main/studio-host/entry.ts', file: 'studio-host.js' },
   'trainer-worker': { entry: 'src-main/engine/neurmap/parallel-worker.ts', file: 'parallel-worker.js' },
-  'deconv-worker': { entry: 'src-main/engine/map/deconv-worker.ts', file: 'deconv-worker.js' },
+  'map-worker': { entry: 'src-main/engine/map/map-worker.ts', file: 'map-worker.js' },
   'onnx-worker': { entry: 'src-main/engine/infer/onnx-worker.ts', file: 'onnx-worker.js' },
   preload: { entry: 'src-main/preload.ts', file: 'preload.cjs' },
 };

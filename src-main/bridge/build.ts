@@ -19,7 +19,7 @@ export function rendererIsStale(dir = rendererDir, srcDir = path.join(appRoot, '
 }
 
 /** The Node bundles of the desktop app (vite.config.ts), in build order. */
-export const DESKTOP_BUNDLES = ['main', 'host', 'trainer-worker', 'deconv-worker', 'onnx-worker', 'preload'] as const;
+export const DESKTOP_BUNDLES = ['main', 'host', 'trainer-worker', 'map-worker', 'onnx-worker', 'preload'] as const;
 
 export async function viteBuild(mode: 'renderer' | (typeof DESKTOP_BUNDLES)[number]): Promise<void> {
   const vite = await import('vite');

@@ -23,7 +23,7 @@ before(async () => {
   tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'neurmap-bundles-'));
   await viteBuild('host');
   await viteBuild('trainer-worker');
-  await viteBuild('deconv-worker');
+  await viteBuild('map-worker');
   await viteBuild('onnx-worker');
 });
 
@@ -56,7 +56,7 @@ test('the engine host bundle serves the real Studio under plain Node', async () 
 
 for (const [what, file] of [
   ['trainer', 'parallel-worker.js'],
-  ['MAP core deconvolution', 'deconv-worker.js'],
+  ['MAP core', 'map-worker.js'],
   ['ONNX Runtime session', 'onnx-worker.js'],
 ] as const) {
   test(`the ${what} worker is its own file beside the host bundle (where the engine looks for it)`, () => {

@@ -6,8 +6,8 @@ import { centreKernel, normalise, type Kernel } from '../../src-main/engine/map/
 
 const SAMPLE = path.resolve(import.meta.dirname, '..', '..', 'resources', 'samples', 'coffee-sharp.jpg');
 
-export async function greyCrop(w: number, h: number): Promise<Float32Array> {
-  const { data } = await sharp(SAMPLE).greyscale().extract({ left: 100, top: 60, width: w, height: h }).raw().toBuffer({ resolveWithObject: true });
+export async function greyCrop(w: number, h: number, left = 100, top = 60): Promise<Float32Array> {
+  const { data } = await sharp(SAMPLE).greyscale().extract({ left, top, width: w, height: h }).raw().toBuffer({ resolveWithObject: true });
   return Float32Array.from(data, (v) => v / 255);
 }
 

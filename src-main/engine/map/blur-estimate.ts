@@ -8,9 +8,10 @@ import type { Raster } from '../image/raster.ts';
 import { maxValue } from '../image/raster.ts';
 import type { FftCache } from './fft2d.ts';
 import { estimateKernel } from './estimate-kernel.ts';
+import type { KernelTask } from './map-tasks.ts';
 import { cleanKernel, kernelRadius, kernelSimilarity, oddSize, resizeKernel, trimKernel, type Kernel } from './kernel.ts';
 import { clippedMask, gaussianBlur, noiseSigma, resizePlane, type Plane } from './plane.ts';
-import { blurPresent, kernelPlausible, ringing, structure } from './region-guard.ts';
+import { blurPresent, kernelPlausible, ringing, structure, type Verdict } from './region-guard.ts';
 import { dataWeight } from './data-weight.ts';
 
 export interface RegionKernel {
@@ -43,6 +44,14 @@ export interface BlurEstimate {
 export interface EstimateOptions {
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
+  /** Where the regions' kernels and ringing trials run (the MAP core's threads); absent: this thread. */
+  regions?: RegionWork;
+}
+
+/** The per-region work of an estimate, which can run on other threads (map-threads.ts). */
+export interface RegionWork {
+  kernel(plane: Plane, options: KernelTask): Promise<Kernel>;
+  ringing(plane: Plane, kernel: Kernel, lambda: number): Promise<Verdict>;
 }
 
 /** Long side of the working image: enough for kernels, small enough to estimate in seconds. */
@@ -63,7 +72,9 @@ export function lumaPlane(r: Raster, of: 'luma' | 'max' | 'min' = 'luma'): Plane
   const s = 1 / maxValue(r.depth);
   const px = r.rgb;
   for (let i = 0; i < n; i++) {
-    const [a, b, c] = [px[3 * i], px[3 * i + 1], px[3 * i + 2]];
+    const a = px[3 * i];
+    const b = px[3 * i + 1];
+    const c = px[3 * i + 2];
     data[i] = (of === 'luma' ? 0.2126 * a + 0.7152 * b + 0.0722 * c : of === 'max' ? Math.max(a, b, c) : Math.min(a, b, c)) * s;
   }
   return { width: r.width, height: r.height, data };
@@ -99,51 +110,57 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
   // which the guard's sharpness test allows for).
   const residual = noise / downscale;
   const smoothing = residual > WORKING_NOISE ? Math.min(1.5, residual / WORKING_NOISE / 2) : 0;
-  const work = smoothing > 0 ? gaussianBlur(resized, smoothing) : resized;
+  const workPlane = smoothing > 0 ? gaussianBlur(resized, smoothing) : resized;
   const workNoise = smoothing > 0 ? residual / (1 + 2 * smoothing) : residual;
   // The blur the estimation adds by itself, in full-resolution px²: the smoothing, and the downscaling's triangle
   // filter (variance 1/6 of a working pixel² per axis).
   const ownVariance = (smoothing * downscale) ** 2 + (downscale > 1 ? downscale ** 2 / 6 : 0);
   const maxSize = oddSize(Math.min(65, Math.max(9, 0.15 * Math.min(ww, wh))));
-  const clipped = clippedMask(work, CLIP_LEVEL, 2);
+  const clipped = clippedMask(workPlane, CLIP_LEVEL, 2);
 
   // The photo's kernel comes from its most informative window (the estimate costs grow with the area).
-  const [gx0, gy0, gx1, gy1] = richestWindow(work, GLOBAL_SIDE);
+  const [gx0, gy0, gx1, gy1] = richestWindow(workPlane, GLOBAL_SIDE);
   // The mask as a plane once, so windows of it are cut like windows of the photo.
   const clippedPlane: Plane = { width: ww, height: wh, data: Float32Array.from(clipped) };
   const maskOf = (x0: number, y0: number, x1: number, y1: number) => Uint8Array.from(crop(clippedPlane, x0, y0, x1, y1).data);
-  const global = (await estimateKernel(ffts, crop(work, gx0, gy0, gx1, gy1), { maxSize, noise: workNoise, clipped: maskOf(gx0, gy0, gx1, gy1), signal: opts.signal })).kernel;
+  const global = (await estimateKernel(ffts, crop(workPlane, gx0, gy0, gx1, gy1), { maxSize, noise: workNoise, clipped: maskOf(gx0, gy0, gx1, gy1), signal: opts.signal })).kernel;
   const cols = Math.max(1, Math.min(4, Math.floor(ww / REGION_SIDE)));
   const rows = Math.max(1, Math.min(4, Math.floor(wh / REGION_SIDE)));
   const xs = spans(ww, cols);
   const ys = spans(wh, rows);
   const total = cols * rows + 1;
-  opts.onProgress?.(1 / total);
+  let done = 1;
+  opts.onProgress?.(done / total);
+  const here: RegionWork = {
+    kernel: async (plane, options) => (await estimateKernel(ffts, plane, { ...options, signal: opts.signal })).kernel,
+    ringing: async (plane, kernel, lambda) => ringing(ffts, plane, kernel, lambda),
+  };
+  const regionWork = opts.regions ?? here;
 
-  const work_: Array<{ kernel: Kernel; own: boolean; structure: number; reason: string | null; bounds: [number, number, number, number] }> = [];
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const [x0, x1] = xs[c];
-      const [y0, y1] = ys[r];
-      const s = structure(work, x0, y0, x1, y1);
+  // Each region refines the photo's kernel; they are independent, so they run side by side where threads allow.
+  const found = await Promise.all(
+    Array.from({ length: rows * cols }, async (_, i) => {
+      const [x0, x1] = xs[i % cols];
+      const [y0, y1] = ys[Math.floor(i / cols)];
+      const s = structure(workPlane, x0, y0, x1, y1);
       let kernel = global;
       let own = cols * rows === 1; // a single region's kernel is the photo's
       if (!own && s.factor > 0) {
-        const region = crop(work, x0, y0, x1, y1);
-        kernel = (await estimateKernel(ffts, region, { maxSize, noise: workNoise, clipped: maskOf(x0, y0, x1, y1), init: global, signal: opts.signal })).kernel;
+        kernel = await regionWork.kernel(crop(workPlane, x0, y0, x1, y1), { maxSize, noise: workNoise, clipped: maskOf(x0, y0, x1, y1), init: global });
+        opts.signal?.throwIfAborted();
         own = true;
       }
-      work_.push({ kernel, own, structure: s.factor, reason: s.reason, bounds: [x0, y0, x1, y1] });
-      opts.onProgress?.((work_.length + 1) / total);
-    }
-  }
+      opts.onProgress?.(++done / total);
+      return { kernel, own, structure: s.factor, reason: s.reason, bounds: [x0, y0, x1, y1] as [number, number, number, number] };
+    }),
+  );
   // Neighbour consistency: a region kernel unlike both the photo's and every neighbour's is an outlier.
-  for (let i = 0; i < work_.length; i++) {
-    const w = work_[i];
+  for (let i = 0; i < found.length; i++) {
+    const w = found[i];
     if (!w.own) continue;
     const r = Math.floor(i / cols);
     const c = i % cols;
-    const near = [[r - 1, c], [r + 1, c], [r, c - 1], [r, c + 1]].filter(([rr, cc]) => rr >= 0 && cc >= 0 && rr < rows && cc < cols).map(([rr, cc]) => work_[rr * cols + cc].kernel);
+    const near = [[r - 1, c], [r + 1, c], [r, c - 1], [r, c + 1]].filter(([rr, cc]) => rr >= 0 && cc >= 0 && rr < rows && cc < cols).map(([rr, cc]) => found[rr * cols + cc].kernel);
     const agree = Math.max(kernelSimilarity(w.kernel, global), ...near.map((k) => kernelSimilarity(w.kernel, k)));
     if (agree < 0.5 || kernelPlausible(w.kernel).factor === 0) {
       w.kernel = global;
@@ -153,14 +170,15 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
 
   const atWork = (p: Plane) => (downscale > 1 ? resizePlane(p, ww, wh) : p);
   const extremes = { max: atWork(lumaPlane(raster, 'max')), min: atWork(lumaPlane(raster, 'min')) };
-  const regions: RegionKernel[] = work_.map((w) => {
+  const regions: RegionKernel[] = await Promise.all(found.map(async (w) => {
     const kFull = toFullResolution(w.kernel, downscale);
     const verdicts = [blurPresent(kFull, ownVariance), kernelPlausible(w.kernel), { factor: Math.max(w.structure, w.own ? 0 : 0.5), reason: w.reason }];
     if (verdicts.every((v) => v.factor > 0)) {
       const [x0, y0, x1, y1] = w.bounds;
       // A colour channel can ring where the luminance does not (a light clipped in one channel): the trial runs on
       // the luminance and on the brightest and darkest channel.
-      const trials = [resized, extremes.max, extremes.min].map((p) => ringing(ffts, crop(p, x0, y0, x1, y1), w.kernel, dataWeight(workNoise)));
+      const trials = await Promise.all([resized, extremes.max, extremes.min].map((p) => regionWork.ringing(crop(p, x0, y0, x1, y1), w.kernel, dataWeight(workNoise))));
+      opts.signal?.throwIfAborted();
       verdicts.push(trials.reduce((a, b) => (b.factor < a.factor ? b : a)));
     }
     const product = verdicts.reduce((a, v) => a * v.factor, 1);
@@ -177,7 +195,7 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
       confidence,
       reason,
     };
-  });
+  }));
   return { width: raster.width, height: raster.height, cols, rows, regions, noise, downscale };
 }
 

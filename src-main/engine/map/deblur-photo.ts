@@ -9,7 +9,7 @@ import { maxValue } from '../image/raster.ts';
 import type { DeblurResult } from '../infer/deblur.ts';
 import type { BlurEstimate } from './blur-estimate.ts';
 import { estimatePhotoBlur } from './photo-blur.ts';
-import { DeconvPool } from './deconv-pool.ts';
+import { MapThreads } from './map-threads.ts';
 import type { DeconvParams } from './deconvolve.ts';
 import { centreKernel, normalise, padKernel, type Kernel } from './kernel.ts';
 import { bracket } from './kernel-motion.ts';
@@ -89,6 +89,21 @@ function fade(v: number, a: number, b: number, len: number): number {
 }
 
 export async function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {}): Promise<MapDeblurResult> {
+  const threads = new MapThreads(opts.threads ?? 0);
+  const abort = () => void threads.close();
+  opts.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    return await deblurOnThreads(raster, opts, threads);
+  } catch (err) {
+    opts.signal?.throwIfAborted(); // a task stopped by the cancel fails with its own error: report the cancel
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', abort);
+    await threads.close();
+  }
+}
+
+async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: MapThreads): Promise<MapDeblurResult> {
   const started = performance.now();
   const { width: W, height: H } = raster;
   const report = (stage: 'estimating blur' | 'deconvolving', fraction: number) => {
@@ -98,6 +113,7 @@ export async function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {
   const ESTIMATE_SHARE = 0.4;
   const estimate = opts.estimate ?? await estimatePhotoBlur(raster, {
     signal: opts.signal,
+    regions: threads,
     onProgress: (f) => report('estimating blur', ESTIMATE_SHARE * f),
   });
   opts.signal?.throwIfAborted();
@@ -114,10 +130,8 @@ export async function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {
   const ys = cuts(H, core);
   const maxK = Math.max(...estimate.regions.map((r) => r.kernel.size));
   const margin = Math.max(64, 3 * maxK) + FEATHER / 2;
-  // Luminance gets the hyper-Laplacian loop, the two colour differences one quadratic solve each.
-  const params: DeconvParams = { lambda: dataWeight(estimate.noise), clipLevel: CLIP_LEVEL, quadraticPlanes: 2 };
+  const params: DeconvParams = { lambda: dataWeight(estimate.noise), clipLevel: CLIP_LEVEL };
   const prior = imagePrior(opts.learnedPrior, estimate.noise);
-  const pool = new DeconvPool(opts.threads ?? 0);
   const tilesTotal = (xs.length - 1) * (ys.length - 1);
   let tilesDone = 0;
   // rows [accY0, accY0 + accRows) of the cross-faded sum, 3 floats a pixel
@@ -133,57 +147,58 @@ export async function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {
       }
     }
   };
-  const abort = () => void pool.close();
-  opts.signal?.addEventListener('abort', abort, { once: true });
-  try {
-    for (let by = 0; by + 1 < ys.length; by++) {
-      opts.signal?.throwIfAborted();
-      const h = FEATHER / 2;
-      const oy0 = Math.max(0, ys[by] - h);
-      const oy1 = Math.min(H, ys[by + 1] + h);
-      // the new band's accumulator keeps the previous band's unfinished rows on top
-      const next = new Float32Array((oy1 - oy0) * W * 3);
-      if (acc.length) next.set(acc.subarray((oy0 - accY0) * W * 3));
-      acc = next;
-      accY0 = oy0;
-      await Promise.all(
-        xs.slice(0, -1).map(async (x0, bx) => {
-          const x1 = xs[bx + 1];
-          const ox0 = Math.max(0, x0 - h);
-          const ox1 = Math.min(W, x1 + h);
-          const { kernel, confidence } = kernelAt(estimate, (x0 + x1) / 2, (ys[by] + ys[by + 1]) / 2);
-          const tx0 = ox0 - margin;
-          const ty0 = oy0 - margin;
-          const tw = ox1 - ox0 + 2 * margin;
-          const th = oy1 - oy0 + 2 * margin;
-          const input = readPlanes(raster, tx0, ty0, tw, th);
-          const out = confidence > 0 ? fromLumaChroma(await pool.run({ planes: toLumaChroma(input), width: tw, height: th, kernel, params, prior })) : input;
-          const confs = confidenceWindow(estimate, ox0, oy0, ox1, oy1);
-          const fadeX = Array.from({ length: ox1 - ox0 }, (_, i) => fade(ox0 + i, x0, x1, W));
-          for (let y = oy0; y < oy1; y++) {
-            const wy = fade(y, ys[by], ys[by + 1], H);
-            for (let x = ox0; x < ox1; x++) {
-              const wgt = wy * fadeX[x - ox0];
-              if (wgt === 0) continue;
-              const conf = confs[(y - oy0) * (ox1 - ox0) + (x - ox0)];
-              const t = (y - ty0) * tw + (x - tx0);
-              const a = ((y - accY0) * W + x) * 3;
-              for (let c = 0; c < 3; c++) acc[a + c] += wgt * (input[c][t] + conf * (out[c][t] - input[c][t]));
-            }
+  for (let by = 0; by + 1 < ys.length; by++) {
+    opts.signal?.throwIfAborted();
+    const h = FEATHER / 2;
+    const oy0 = Math.max(0, ys[by] - h);
+    const oy1 = Math.min(H, ys[by + 1] + h);
+    // the new band's accumulator keeps the previous band's unfinished rows on top
+    const next = new Float32Array((oy1 - oy0) * W * 3);
+    if (acc.length) next.set(acc.subarray((oy0 - accY0) * W * 3));
+    acc = next;
+    accY0 = oy0;
+    // Every tile of the band starts at once; they are added up in order, so the sums do not depend on which thread
+    // finished first.
+    const tiles = xs.slice(0, -1).map((x0, bx) => {
+      const x1 = xs[bx + 1];
+      const ox0 = Math.max(0, x0 - h);
+      const ox1 = Math.min(W, x1 + h);
+      const { kernel, confidence } = kernelAt(estimate, (x0 + x1) / 2, (ys[by] + ys[by + 1]) / 2);
+      const tx0 = ox0 - margin;
+      const ty0 = oy0 - margin;
+      const tw = ox1 - ox0 + 2 * margin;
+      const th = oy1 - oy0 + 2 * margin;
+      const input = readPlanes(raster, tx0, ty0, tw, th);
+      const out = confidence > 0 ? threads.deconvolve({ planes: input.map((p) => p.slice()), width: tw, height: th, kernel, params, prior }) : Promise.resolve(input);
+      return { x0, x1, ox0, ox1, tx0, ty0, tw, input, out };
+    });
+    try {
+      for (const { x0, x1, ox0, ox1, tx0, ty0, tw, input, out } of tiles) {
+        const [o0, o1, o2] = await out;
+        const [i0, i1, i2] = input;
+        const confs = confidenceWindow(estimate, ox0, oy0, ox1, oy1);
+        const fadeX = Float64Array.from({ length: ox1 - ox0 }, (_, i) => fade(ox0 + i, x0, x1, W));
+        for (let y = oy0; y < oy1; y++) {
+          const wy = fade(y, ys[by], ys[by + 1], H);
+          if (wy === 0) continue;
+          for (let x = ox0, j = (y - oy0) * (ox1 - ox0), t = (y - ty0) * tw + (ox0 - tx0), a = ((y - accY0) * W + ox0) * 3; x < ox1; x++, j++, t++, a += 3) {
+            const wgt = wy * fadeX[x - ox0];
+            if (wgt === 0) continue;
+            const conf = confs[j];
+            acc[a] += wgt * (i0[t] + conf * (o0[t] - i0[t]));
+            acc[a + 1] += wgt * (i1[t] + conf * (o1[t] - i1[t]));
+            acc[a + 2] += wgt * (i2[t] + conf * (o2[t] - i2[t]));
           }
-          tilesDone++;
-          report('deconvolving', ESTIMATE_SHARE + (1 - ESTIMATE_SHARE) * (tilesDone / tilesTotal));
-        }),
-      );
-      const done = by + 2 < ys.length ? Math.max(0, ys[by + 1] - h) : H;
-      flush(done);
+        }
+        tilesDone++;
+        report('deconvolving', ESTIMATE_SHARE + (1 - ESTIMATE_SHARE) * (tilesDone / tilesTotal));
+      }
+    } finally {
+      // a failed tile leaves the others running: wait for them, so nothing outlives this call
+      await Promise.allSettled(tiles.map((t) => t.out));
     }
-  } catch (err) {
-    opts.signal?.throwIfAborted(); // a tile stopped by the cancel fails with its own error: report the cancel
-    throw err;
-  } finally {
-    opts.signal?.removeEventListener('abort', abort);
-    await pool.close();
+    const done = by + 2 < ys.length ? Math.max(0, ys[by + 1] - h) : H;
+    flush(done);
   }
   opts.signal?.throwIfAborted();
   return result(raster, data, estimate, started, tilesTotal, core, core);
@@ -226,42 +241,19 @@ function confidenceWindow(e: BlurEstimate, x0: number, y0: number, x1: number, y
   const cx = e.regions.slice(0, e.cols).map((r) => (r.x0 + r.x1) / 2);
   const cy = Array.from({ length: e.rows }, (_, i) => (e.regions[i * e.cols].y0 + e.regions[i * e.cols].y1) / 2);
   const xs = Array.from({ length: x1 - x0 }, (_, i) => bracket(cx, x0 + i));
-  const at = (r: number, c: number) => e.regions[r * e.cols + c].confidence;
-  const out = new Float32Array((x1 - x0) * (y1 - y0));
+  const w = x1 - x0;
+  const out = new Float32Array(w * (y1 - y0));
+  // per row: the region confidences interpolated down to it, then across
+  const across = new Float64Array(e.cols);
   for (let y = y0; y < y1; y++) {
     const [r0, r1, fy] = bracket(cy, y);
-    for (let i = 0; i < xs.length; i++) {
+    for (let c = 0; c < e.cols; c++) across[c] = (1 - fy) * e.regions[r0 * e.cols + c].confidence + fy * e.regions[r1 * e.cols + c].confidence;
+    for (let i = 0, o = (y - y0) * w; i < w; i++, o++) {
       const [c0, c1, fx] = xs[i];
-      out[(y - y0) * xs.length + i] = (1 - fy) * ((1 - fx) * at(r0, c0) + fx * at(r0, c1)) + fy * ((1 - fx) * at(r1, c0) + fx * at(r1, c1));
+      out[o] = (1 - fx) * across[c0] + fx * across[c1];
     }
   }
   return out;
-}
-
-/** RGB planes → luma and two colour differences (BT.601 in sRGB values), new arrays. */
-function toLumaChroma([r, g, b]: Float32Array[]): Float32Array[] {
-  const y = new Float32Array(r.length);
-  const cb = new Float32Array(r.length);
-  const cr = new Float32Array(r.length);
-  for (let i = 0; i < r.length; i++) {
-    const l = 0.299 * r[i] + 0.587 * g[i] + 0.114 * b[i];
-    y[i] = l;
-    cb[i] = b[i] - l;
-    cr[i] = r[i] - l;
-  }
-  return [y, cb, cr];
-}
-
-function fromLumaChroma([y, cb, cr]: Float32Array[]): Float32Array[] {
-  const r = new Float32Array(y.length);
-  const g = new Float32Array(y.length);
-  const b = new Float32Array(y.length);
-  for (let i = 0; i < y.length; i++) {
-    r[i] = y[i] + cr[i];
-    b[i] = y[i] + cb[i];
-    g[i] = (y[i] - 0.299 * r[i] - 0.114 * b[i]) / 0.587;
-  }
-  return [r, g, b];
 }
 
 /** A coordinate reflected into [0, n) (repeatedly for windows wider than the image). */
@@ -274,18 +266,18 @@ function mirror(v: number, n: number): number {
 
 /** Three float planes of a window of the raster, mirrored outside it (no false edge at the border to ring on). */
 function readPlanes(r: Raster, x0: number, y0: number, w: number, h: number): Float32Array[] {
-  const planes = [new Float32Array(w * h), new Float32Array(w * h), new Float32Array(w * h)];
+  const [p0, p1, p2] = [new Float32Array(w * h), new Float32Array(w * h), new Float32Array(w * h)];
   const s = 1 / maxValue(r.depth);
+  const rgb = r.rgb;
+  const sxs = Int32Array.from({ length: w }, (_, x) => 3 * mirror(x0 + x, r.width));
   for (let y = 0; y < h; y++) {
-    const sy = mirror(y0 + y, r.height);
-    for (let x = 0; x < w; x++) {
-      const sx = mirror(x0 + x, r.width);
-      const i = (sy * r.width + sx) * 3;
-      const d = y * w + x;
-      planes[0][d] = r.rgb[i] * s;
-      planes[1][d] = r.rgb[i + 1] * s;
-      planes[2][d] = r.rgb[i + 2] * s;
+    const row = mirror(y0 + y, r.height) * r.width * 3;
+    for (let x = 0, d = y * w; x < w; x++, d++) {
+      const i = row + sxs[x];
+      p0[d] = rgb[i] * s;
+      p1[d] = rgb[i + 1] * s;
+      p2[d] = rgb[i + 2] * s;
     }
   }
-  return planes;
+  return [p0, p1, p2];
 }

@@ -1,6 +1,7 @@
 /**
- * One tile of the full-resolution deconvolution, in whichever thread runs it: the hyper-Laplacian solve of every
- * plane, then, when the task asks for the learned prior, its plug-and-play refinement of the luminance (plane 0).
+ * One tile of the full-resolution deconvolution, in whichever thread runs it: the RGB planes become luminance and
+ * two colour differences; the luminance gets the hyper-Laplacian loop (then, when the task asks for the learned
+ * prior, its plug-and-play refinement), the colour differences one quadratic solve each; and back to RGB.
  * Denoiser sessions are opened once per thread and model.
  */
 import type { FftCache } from './fft2d.ts';
@@ -10,6 +11,7 @@ import type { Kernel } from './kernel.ts';
 import { OnnxDenoiser } from './onnx-denoiser.ts';
 
 export interface TileTask {
+  /** R, G, B (each width×height). */
   planes: Float32Array[];
   width: number;
   height: number;
@@ -26,12 +28,13 @@ export class TileDeconvolver {
 
   async run(task: TileTask): Promise<Float32Array[]> {
     const ffts = await this.ffts;
-    const planes = deconvolvePlanes(ffts, task.planes, task.width, task.height, task.kernel, task.params);
+    const blurry = toLumaChroma(task.planes);
+    const planes = deconvolvePlanes(ffts, blurry, task.width, task.height, task.kernel, { ...task.params, quadraticPlanes: 2 });
     const prior = task.prior;
     if (prior?.kind === 'denoiser') {
-      planes[0] = await refineWithDenoiser(ffts, task.planes[0], planes[0], task.width, task.height, task.kernel, task.params, prior, await this.denoiser(prior.model));
+      planes[0] = await refineWithDenoiser(ffts, blurry[0], planes[0], task.width, task.height, task.kernel, task.params, prior, await this.denoiser(prior.model));
     }
-    return planes;
+    return fromLumaChroma(planes);
   }
 
   private denoiser(model: string): Promise<OnnxDenoiser> {
@@ -49,4 +52,30 @@ export class TileDeconvolver {
     this.denoisers.clear();
     await Promise.all(all.map((d) => d.then((s) => s.close(), () => {})));
   }
+}
+
+/** RGB planes → luma and two colour differences (BT.601 in sRGB values), new arrays. */
+function toLumaChroma([r, g, b]: Float32Array[]): Float32Array[] {
+  const y = new Float32Array(r.length);
+  const cb = new Float32Array(r.length);
+  const cr = new Float32Array(r.length);
+  for (let i = 0; i < r.length; i++) {
+    const l = 0.299 * r[i] + 0.587 * g[i] + 0.114 * b[i];
+    y[i] = l;
+    cb[i] = b[i] - l;
+    cr[i] = r[i] - l;
+  }
+  return [y, cb, cr];
+}
+
+function fromLumaChroma([y, cb, cr]: Float32Array[]): Float32Array[] {
+  const r = new Float32Array(y.length);
+  const g = new Float32Array(y.length);
+  const b = new Float32Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    r[i] = y[i] + cr[i];
+    b[i] = y[i] + cb[i];
+    g[i] = (y[i] - 0.299 * r[i] - 0.114 * b[i]) / 0.587;
+  }
+  return [r, g, b];
 }

@@ -8,7 +8,7 @@
  */
 import { fftSize, type FftCache, type RealFft2d } from './fft2d.ts';
 import { HyperLaplacianShrink } from './hyper-laplacian.ts';
-import { adjointDifferences, forwardDifferences, gradientPower } from './periodic-gradients.ts';
+import { gradientPower, shrinkDifferences } from './periodic-gradients.ts';
 import type { Kernel } from './kernel.ts';
 import { clippedMask, gaussianBlur } from './plane.ts';
 
@@ -170,8 +170,7 @@ export function deconvolvePlanes(ffts: FftCache, planes: Float32Array[], w: numb
 
   const spec = new Float32Array(fft.spectrumLength);
   const numer = new Float32Array(fft.spectrumLength);
-  const gx = new Float32Array(W * H);
-  const gy = new Float32Array(W * H);
+  const scratch = new Float32Array(W * H);
   const out: Float32Array[] = [];
 
   const firstQuadratic = planes.length - (p.quadraticPlanes ?? 0);
@@ -197,10 +196,10 @@ export function deconvolvePlanes(ffts: FftCache, planes: Float32Array[], w: numb
     for (let beta = 1; beta <= betaMax; beta *= 2 * Math.SQRT2) {
       signal?.throwIfAborted();
       // w-step: shrink the forward differences
-      forwardDifferences(x, gx, gy, W, H);
-      shrink.apply(gx, beta);
-      shrink.apply(gy, beta);
-      adjointDifferences(gx, gy, x, W, H);
+      shrinkDifferences(x, W, H, (gx, gy) => {
+        shrink.apply(gx, beta);
+        shrink.apply(gy, beta);
+      });
       fft.forward(x, spec);
       for (let i = 0; i < n; i++) {
         const d = lambda * KK[i] + beta * DD[i];
@@ -210,7 +209,7 @@ export function deconvolvePlanes(ffts: FftCache, planes: Float32Array[], w: numb
       }
       fft.inverse(spec, x);
       if (clipped) {
-        raiseClippedData(fft, K, spec, gx, observed, clipped, yData);
+        raiseClippedData(fft, K, spec, scratch, observed, clipped, yData);
         setNumerator();
       }
     }

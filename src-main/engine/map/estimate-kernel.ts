@@ -7,11 +7,12 @@
  * far (with room to grow), never more than `maxSize`. Clipped pixels are left out of the kernel's data term.
  * Deterministic: no randomness anywhere.
  */
-import type { FftCache } from './fft2d.ts';
+import { fftSize, type FftCache } from './fft2d.ts';
 import { deconvSize, kernelSpectrum, padPeriodic } from './deconvolve.ts';
 import { centreKernel, cleanKernel, dropSmallPieces, kernelRadius, oddSize, padKernel, resizeKernel, type Kernel } from './kernel.ts';
-import { adjointDifferences, forwardDifferences, gradientPower } from './periodic-gradients.ts';
+import { gradientPower, shrinkDifferences } from './periodic-gradients.ts';
 import { resizePlane, type Plane } from './plane.ts';
+import { selectNth } from './select-nth.ts';
 
 export interface KernelEstimateOptions {
   /** Largest kernel side at this plane's resolution (odd). */
@@ -129,20 +130,18 @@ export function l0Restore(ffts: FftCache, y: Plane, k: Kernel, lambda: number): 
     numer[2 * i + 1] = kr * spec[2 * i + 1] - ki * spec[2 * i];
   }
   const x = observed.slice();
-  const gx = new Float32Array(W * H);
-  const gy = new Float32Array(W * H);
   const betaMax = 1e5;
   for (let beta = 2 * lambda; beta < betaMax; beta *= 2.5) {
     // g-step: a gradient survives only if it pays its L0 cost
     const thr = lambda / beta;
-    forwardDifferences(x, gx, gy, W, H);
-    for (let i = 0; i < gx.length; i++) {
-      if (gx[i] * gx[i] + gy[i] * gy[i] < thr) {
-        gx[i] = 0;
-        gy[i] = 0;
+    shrinkDifferences(x, W, H, (gx, gy) => {
+      for (let i = 0; i < gx.length; i++) {
+        if (gx[i] * gx[i] + gy[i] * gy[i] < thr) {
+          gx[i] = 0;
+          gy[i] = 0;
+        }
       }
-    }
-    adjointDifferences(gx, gy, x, W, H);
+    });
     fft.forward(x, spec);
     for (let i = 0; i < n; i++) {
       const inv = 1 / (KK[i] + beta * dd[i]);
@@ -181,26 +180,36 @@ function gradients(p: Plane, mask: Uint8Array | null, W: number, H: number, marg
  * small structures, which mislead the fit, drop out.
  */
 function selectStrongGradients(gx: Float32Array, gy: Float32Array, kernelPixels: number, r: number): void {
-  const bins: number[][] = [[], [], [], []];
+  const n = gx.length;
+  // Squared magnitudes rank like magnitudes and need no square root.
+  const power = new Float64Array(n);
+  const binOf = new Uint8Array(n);
+  const counts = [0, 0, 0, 0];
   let pixels = 0;
-  for (let i = 0; i < gx.length; i++) {
-    const m = Math.hypot(gx[i], gy[i]);
+  for (let i = 0; i < n; i++) {
+    const m = gx[i] * gx[i] + gy[i] * gy[i];
     if (m === 0) continue;
+    power[i] = m;
     pixels++;
     let a = Math.atan2(gy[i], gx[i]);
     if (a < 0) a += Math.PI;
-    bins[Math.floor(((a + Math.PI / 8) % Math.PI) / (Math.PI / 4)) % 4].push(m);
+    const b = Math.floor(((a + Math.PI / 8) % Math.PI) / (Math.PI / 4)) % 4;
+    binOf[i] = b;
+    counts[b]++;
   }
   const keep = Math.ceil(r * Math.sqrt(pixels * kernelPixels));
+  const bins = counts.map((c) => new Float64Array(c));
+  const filled = [0, 0, 0, 0];
+  for (let i = 0; i < n; i++) if (power[i] > 0) bins[binOf[i]][filled[binOf[i]]++] = power[i];
   let threshold = Infinity;
   for (const b of bins) {
     if (b.length === 0) continue;
-    b.sort((u, v) => v - u);
-    threshold = Math.min(threshold, b[Math.min(b.length, keep) - 1]);
+    // the keep-th largest, or the bin's smallest when it holds fewer
+    threshold = Math.min(threshold, selectNth(b, b.length - Math.min(b.length, keep)));
   }
   if (!Number.isFinite(threshold)) return;
-  for (let i = 0; i < gx.length; i++) {
-    if (Math.hypot(gx[i], gy[i]) < threshold) {
+  for (let i = 0; i < n; i++) {
+    if (power[i] < threshold) {
       gx[i] = 0;
       gy[i] = 0;
     }
@@ -247,28 +256,44 @@ export function solveKernel(ffts: FftCache, x: Plane, y: Plane, mask: Uint8Array
     rhsSpec[2 * i] = ar * cr + ai * ci + br * dr + bi * di;
     rhsSpec[2 * i + 1] = ar * ci - ai * cr + br * di - bi * dr;
   }
+  // The normal equations' operator is a correlation with the gradients' autocorrelation, of which only lags within
+  // ±(size−1) reach the window: the conjugate gradients run in a frame of about twice the kernel's side instead of
+  // the whole plane's.
   const c = (size - 1) / 2;
+  const lag = size - 1;
   const frame = xx;
-  const spec = Fxy;
-  const crop = (img: Float32Array, out: Float32Array) => {
-    for (let dy = -c; dy <= c; dy++) for (let dx = -c; dx <= c; dx++) out[(dy + c) * size + dx + c] = img[((dy + H) % H) * W + ((dx + W) % W)];
-  };
+  const b = new Float32Array(size * size);
+  fft.inverse(rhsSpec, frame);
+  for (let dy = -c; dy <= c; dy++) for (let dx = -c; dx <= c; dx++) b[(dy + c) * size + dx + c] = frame[((dy + H) % H) * W + ((dx + W) % W)];
+  const powerSpec = Fxy;
+  for (let i = 0; i < n; i++) {
+    powerSpec[2 * i] = power[i];
+    powerSpec[2 * i + 1] = 0;
+  }
+  fft.inverse(powerSpec, frame);
+  const small = ffts.get(fftSize(2 * lag + 1, 32), fftSize(2 * lag + 1, 16));
+  const sw = small.width;
+  const sh = small.height;
+  const sn = small.spectrumLength / 2;
+  const smallFrame = new Float32Array(sw * sh);
+  for (let dy = -lag; dy <= lag; dy++) for (let dx = -lag; dx <= lag; dx++) smallFrame[((dy + sh) % sh) * sw + ((dx + sw) % sw)] = frame[((dy + H) % H) * W + ((dx + W) % W)];
+  const autocorrelation = new Float32Array(small.spectrumLength);
+  small.forward(smallFrame, autocorrelation);
+  const smallSpec = new Float32Array(small.spectrumLength);
   const apply = (k: Float32Array, out: Float32Array) => {
-    frame.fill(0);
-    for (let dy = -c; dy <= c; dy++) for (let dx = -c; dx <= c; dx++) frame[((dy + H) % H) * W + ((dx + W) % W)] = k[(dy + c) * size + dx + c];
-    fft.forward(frame, spec);
-    for (let i = 0; i < n; i++) {
-      spec[2 * i] *= power[i];
-      spec[2 * i + 1] *= power[i];
+    smallFrame.fill(0);
+    for (let dy = -c; dy <= c; dy++) for (let dx = -c; dx <= c; dx++) smallFrame[((dy + sh) % sh) * sw + ((dx + sw) % sw)] = k[(dy + c) * size + dx + c];
+    small.forward(smallFrame, smallSpec);
+    for (let i = 0; i < sn; i++) {
+      // the autocorrelation is real and even, so its spectrum is real
+      const a = autocorrelation[2 * i];
+      smallSpec[2 * i] *= a;
+      smallSpec[2 * i + 1] *= a;
     }
-    fft.inverse(spec, frame);
-    crop(frame, out);
-    for (let i = 0; i < out.length; i++) out[i] += gamma * k[i];
+    small.inverse(smallSpec, smallFrame);
+    for (let dy = -c; dy <= c; dy++) for (let dx = -c; dx <= c; dx++) out[(dy + c) * size + dx + c] = smallFrame[((dy + sh) % sh) * sw + ((dx + sw) % sw)] + gamma * k[(dy + c) * size + dx + c];
   };
   const m = size * size;
-  const b = new Float32Array(m);
-  fft.inverse(rhsSpec, frame);
-  crop(frame, b);
   const k = padKernel(init, size).data.slice();
   const r = new Float32Array(m);
   const p = new Float32Array(m);

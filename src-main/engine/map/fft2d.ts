@@ -142,7 +142,7 @@ export class FftCache {
     const key = `${width}x${height}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      if (this.plans.size >= 8) this.clear();
+      if (this.plans.size >= 16) this.clear();
       plan = new RealFft2d(this.mod, width, height);
       this.plans.set(key, plan);
     }

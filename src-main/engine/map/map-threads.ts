@@ -1,6 +1,7 @@
 /**
- * Deconvolution on all cores: worker threads that each hold their own PFFFT instance and plans. Where the worker
- * module is not a file beside this one (inside a bundle), tiles run in the calling thread instead.
+ * The MAP core on all cores: worker threads that each hold their own PFFFT instance and plans, running region
+ * kernel estimates, ringing trials and tile deconvolutions. Where the worker module is not a file beside this one
+ * (inside a bundle), or one thread is asked for, tasks run in the calling thread instead.
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -8,49 +9,53 @@ import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { moduleExtension } from '../module-extension.ts';
 import { spawnModuleWorker } from '../module-worker.ts';
+import type { TileTask } from './deconvolve-tile.ts';
 import { FftCache, pffft } from './fft2d.ts';
-import { TileDeconvolver, type TileTask } from './deconvolve-tile.ts';
+import type { Kernel } from './kernel.ts';
+import { MapTaskRunner, taskBuffers, type KernelTask, type MapTask, type MapTaskResults } from './map-tasks.ts';
+import type { Plane } from './plane.ts';
+import type { Verdict } from './region-guard.ts';
 
 interface Pending {
-  resolve: (planes: Float32Array[]) => void;
+  resolve: (result: unknown) => void;
   reject: (err: Error) => void;
 }
 
 function workerModule(): URL {
-  return new URL('./deconv-worker' + moduleExtension(), import.meta.url);
+  return new URL('./map-worker' + moduleExtension(), import.meta.url);
 }
 
-export class DeconvPool {
+export class MapThreads {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
-  private readonly queue: Array<{ task: TileTask; pending: Pending }> = [];
+  private readonly queue: Array<{ task: MapTask; pending: Pending }> = [];
   private readonly pending = new Map<number, Pending>();
   private readonly busy = new Map<Worker, number>();
   private nextId = 0;
-  private local: TileDeconvolver | null = null;
+  private local: MapTaskRunner | null = null;
 
   /** threads: 0 = all cores. */
   constructor(threads = 0) {
     const n = threads > 0 ? threads : Math.max(1, os.availableParallelism());
     if (!existsSync(fileURLToPath(workerModule())) || n === 1) {
-      this.local = new TileDeconvolver(pffft().then((m) => new FftCache(m)));
+      this.local = new MapTaskRunner(pffft().then((m) => new FftCache(m)));
       return;
     }
     for (let i = 0; i < n; i++) {
       const w = spawnModuleWorker(workerModule());
       w.unref();
-      w.on('message', (msg: { id: number; planes?: Float32Array[]; error?: string }) => {
+      w.on('message', (msg: { id: number; result?: unknown; error?: string }) => {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
         this.busy.delete(w);
         this.idle.push(w);
         this.pump();
         if (!p) return;
-        if (msg.planes) p.resolve(msg.planes);
-        else p.reject(new Error(msg.error ?? 'deconvolution failed'));
+        if (msg.error === undefined) p.resolve(msg.result);
+        else p.reject(new Error(msg.error));
       });
       w.on('error', (err) => this.fail(w, err));
-      w.on('exit', (code) => this.fail(w, new Error(`a deconvolution thread stopped (exit code ${code})`)));
+      w.on('exit', (code) => this.fail(w, new Error(`a MAP core thread stopped (exit code ${code})`)));
       this.workers.push(w);
       this.idle.push(w);
     }
@@ -60,10 +65,22 @@ export class DeconvPool {
     return this.workers.length || 1;
   }
 
-  run(task: TileTask): Promise<Float32Array[]> {
+  deconvolve(tile: TileTask): Promise<Float32Array[]> {
+    return this.submit({ kind: 'tile', tile });
+  }
+
+  kernel(plane: Plane, options: KernelTask): Promise<Kernel> {
+    return this.submit({ kind: 'kernel', plane, options });
+  }
+
+  ringing(plane: Plane, kernel: Kernel, lambda: number): Promise<Verdict> {
+    return this.submit({ kind: 'ringing', plane, kernel, lambda });
+  }
+
+  private submit<K extends MapTask['kind']>(task: Extract<MapTask, { kind: K }>): Promise<MapTaskResults[K]> {
     if (this.local) return this.local.run(task);
     return new Promise((resolve, reject) => {
-      this.queue.push({ task, pending: { resolve, reject } });
+      this.queue.push({ task, pending: { resolve: resolve as (r: unknown) => void, reject } });
       this.pump();
     });
   }
@@ -75,7 +92,7 @@ export class DeconvPool {
       const id = this.nextId++;
       this.pending.set(id, pending);
       this.busy.set(w, id);
-      w.postMessage({ id, ...task }, task.planes.map((p) => p.buffer as ArrayBuffer));
+      w.postMessage({ id, task }, taskBuffers(task));
     }
   }
 
@@ -88,9 +105,9 @@ export class DeconvPool {
     p?.reject(err);
   }
 
-  /** Stops the threads; queued and running tiles fail. */
+  /** Stops the threads; queued and running tasks fail. */
   async close(): Promise<void> {
-    const err = new Error('deconvolution stopped');
+    const err = new Error('the MAP core stopped');
     for (const q of this.queue.splice(0)) q.pending.reject(err);
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();

@@ -1,0 +1,53 @@
+/**
+ * The MAP core's units of parallel work, as plain data that crosses to a worker thread: a tile to deconvolve, a
+ * region's kernel to estimate, a region's ringing trial. One runner per thread, with that thread's FFT plans.
+ */
+import { estimateKernel, type KernelEstimateOptions } from './estimate-kernel.ts';
+import type { FftCache } from './fft2d.ts';
+import { TileDeconvolver, type TileTask } from './deconvolve-tile.ts';
+import type { Kernel } from './kernel.ts';
+import type { Plane } from './plane.ts';
+import { ringing, type Verdict } from './region-guard.ts';
+
+export type KernelTask = Omit<KernelEstimateOptions, 'signal'>;
+
+export type MapTask =
+  | { kind: 'tile'; tile: TileTask }
+  | { kind: 'kernel'; plane: Plane; options: KernelTask }
+  | { kind: 'ringing'; plane: Plane; kernel: Kernel; lambda: number };
+
+export interface MapTaskResults {
+  tile: Float32Array[];
+  kernel: Kernel;
+  ringing: Verdict;
+}
+
+/** The buffers a task hands over instead of copying: a tile's planes, which are made for it (region planes are small). */
+export function taskBuffers(task: MapTask): ArrayBuffer[] {
+  return task.kind === 'tile' ? task.tile.planes.map((p) => p.buffer as ArrayBuffer) : [];
+}
+
+export class MapTaskRunner {
+  private readonly tiles: TileDeconvolver;
+
+  constructor(private readonly ffts: Promise<FftCache>) {
+    this.tiles = new TileDeconvolver(ffts);
+  }
+
+  async run<K extends MapTask['kind']>(task: Extract<MapTask, { kind: K }>): Promise<MapTaskResults[K]>;
+  async run(task: MapTask): Promise<MapTaskResults[MapTask['kind']]> {
+    const ffts = await this.ffts;
+    switch (task.kind) {
+      case 'tile':
+        return this.tiles.run(task.tile);
+      case 'kernel':
+        return (await estimateKernel(ffts, task.plane, task.options)).kernel;
+      case 'ringing':
+        return ringing(ffts, task.plane, task.kernel, task.lambda);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.tiles.close();
+  }
+}

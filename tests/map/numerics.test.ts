@@ -1,0 +1,59 @@
+/**
+ * The MAP core's fast numerics agree with their plain definitions: the selection behind medians and gradient
+ * thresholds, the blur of sparse masks, and the half-quadratic loops' shrunk differences.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gaussianBlur, type Plane } from '../../src-main/engine/map/plane.ts';
+import { shrinkDifferences } from '../../src-main/engine/map/periodic-gradients.ts';
+import { selectNth } from '../../src-main/engine/map/select-nth.ts';
+
+/** A fixed pseudo-random sequence in [0, 1). */
+function sequence(n: number, seed: number): Float64Array {
+  let s = seed;
+  return Float64Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648));
+}
+
+test('selectNth gives the element a sort would put at that index, duplicates included', () => {
+  for (const [n, seed] of [[1, 1], [2, 2], [7, 3], [100, 4], [1001, 5]]) {
+    const values = sequence(n, seed).map((v) => Math.round(v * 20) / 20); // many ties
+    const sorted = values.slice().sort();
+    for (let nth = 0; nth < n; nth += Math.max(1, Math.floor(n / 13))) assert.equal(selectNth(values.slice(), nth), sorted[nth]);
+  }
+});
+
+test('a Gaussian blur of a sparse mask equals the blur summed over every pixel', () => {
+  const [w, h] = [90, 70];
+  const mask: Plane = { width: w, height: h, data: new Float32Array(w * h) };
+  for (const [x, y] of [[3, 2], [45, 35], [88, 69], [60, 10]]) mask.data[y * w + x] = 1;
+  const sigma = 4;
+  const r = Math.ceil(3 * sigma);
+  const k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const sum = k.reduce((a, b) => a + b, 0);
+  const clampX = (x: number) => Math.min(w - 1, Math.max(0, x));
+  const clampY = (y: number) => Math.min(h - 1, Math.max(0, y));
+  const rows = Float64Array.from({ length: w * h }, (_, i) => k.reduce((s, kv, j) => s + (kv / sum) * mask.data[Math.floor(i / w) * w + clampX((i % w) + j - r)], 0));
+  const expected = Float64Array.from({ length: w * h }, (_, i) => k.reduce((s, kv, j) => s + (kv / sum) * rows[clampY(Math.floor(i / w) + j - r) * w + (i % w)], 0));
+  const got = gaussianBlur(mask, sigma).data;
+  for (let i = 0; i < w * h; i++) assert.ok(Math.abs(got[i] - expected[i]) < 1e-6, `pixel ${i}: ${got[i]} vs ${expected[i]}`);
+});
+
+test('shrinkDifferences is the adjoint of the shrunk periodic forward differences', () => {
+  const [W, H] = [32, 16];
+  const x = Float32Array.from(sequence(W * H, 9));
+  const at = (c: number, r: number) => x[((r + H) % H) * W + ((c + W) % W)];
+  const shrink = (v: number) => (Math.abs(v) < 0.3 ? 0 : v * 0.5);
+  const gx = (c: number, r: number) => Math.fround(shrink(Math.fround(at(c + 1, r) - at(c, r))));
+  const gy = (c: number, r: number) => Math.fround(shrink(Math.fround(at(c, r + 1) - at(c, r))));
+  const expected = Float32Array.from({ length: W * H }, (_, i) => {
+    const [c, r] = [i % W, Math.floor(i / W)];
+    return gx(c - 1, r) - gx(c, r) + gy(c, r - 1) - gy(c, r);
+  });
+  shrinkDifferences(x, W, H, (rowX, rowY) => {
+    for (let i = 0; i < rowX.length; i++) {
+      rowX[i] = shrink(rowX[i]);
+      rowY[i] = shrink(rowY[i]);
+    }
+  });
+  assert.deepEqual(x, expected);
+});
