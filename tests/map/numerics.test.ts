@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gaussianBlur, type Plane } from '../../src-main/engine/map/plane.ts';
+import { boxBlur3, gaussianBlur, type Plane } from '../../src-main/engine/map/plane.ts';
 import { shrinkDifferences } from '../../src-main/engine/map/periodic-gradients.ts';
 import { selectNth } from '../../src-main/engine/map/select-nth.ts';
 
@@ -56,4 +56,21 @@ test('shrinkDifferences is the adjoint of the shrunk periodic forward difference
     }
   });
   assert.deepEqual(x, expected);
+});
+
+test('three box passes stand in for a Gaussian: a point keeps its mass and spreads as wide as asked, to within the half pixel that whole box widths allow', () => {
+  const [w, h] = [161, 161];
+  const point: Plane = { width: w, height: h, data: new Float32Array(w * h) };
+  point.data[80 * w + 80] = 1;
+  for (const sigma of [3, 7, 15, 22.5]) {
+    const spread = boxBlur3(point, sigma).data;
+    let mass = 0;
+    let variance = 0;
+    for (let i = 0; i < w * h; i++) {
+      mass += spread[i];
+      variance += spread[i] * ((i % w) - 80) ** 2;
+    }
+    assert.ok(Math.abs(mass - 1) < 1e-4, `σ ${sigma}: mass ${mass}`);
+    assert.ok(Math.abs(Math.sqrt(variance) - sigma) <= 0.5, `σ ${sigma}: spread ${Math.sqrt(variance).toFixed(2)} px`);
+  }
 });

@@ -123,7 +123,17 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
   // The mask as a plane once, so windows of it are cut like windows of the photo.
   const clippedPlane: Plane = { width: ww, height: wh, data: Float32Array.from(clipped) };
   const maskOf = (x0: number, y0: number, x1: number, y1: number) => Uint8Array.from(crop(clippedPlane, x0, y0, x1, y1).data);
-  const global = (await estimateKernel(ffts, crop(workPlane, gx0, gy0, gx1, gy1), { maxSize, noise: workNoise, clipped: maskOf(gx0, gy0, gx1, gy1), signal: opts.signal })).kernel;
+  const here: RegionWork = {
+    kernel: async (plane, options) => (await estimateKernel(ffts, plane, { ...options, signal: opts.signal })).kernel,
+    ringing: async (plane, kernel, lambda) => ringing(ffts, plane, kernel, lambda),
+  };
+  const regionWork = opts.regions ?? here;
+  const estimatingGlobal = regionWork.kernel(crop(workPlane, gx0, gy0, gx1, gy1), { maxSize, noise: workNoise, clipped: maskOf(gx0, gy0, gx1, gy1) });
+  // Meanwhile (where the estimate runs on another thread): the brightest and darkest channels the trials need.
+  const atWork = (p: Plane) => (downscale > 1 ? resizePlane(p, ww, wh) : p);
+  const extremes = { max: atWork(lumaPlane(raster, 'max')), min: atWork(lumaPlane(raster, 'min')) };
+  const global = await estimatingGlobal;
+  opts.signal?.throwIfAborted();
   const cols = Math.max(1, Math.min(4, Math.floor(ww / REGION_SIDE)));
   const rows = Math.max(1, Math.min(4, Math.floor(wh / REGION_SIDE)));
   const xs = spans(ww, cols);
@@ -131,11 +141,6 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
   const total = cols * rows + 1;
   let done = 1;
   opts.onProgress?.(done / total);
-  const here: RegionWork = {
-    kernel: async (plane, options) => (await estimateKernel(ffts, plane, { ...options, signal: opts.signal })).kernel,
-    ringing: async (plane, kernel, lambda) => ringing(ffts, plane, kernel, lambda),
-  };
-  const regionWork = opts.regions ?? here;
 
   // Each region refines the photo's kernel; they are independent, so they run side by side where threads allow.
   const found = await Promise.all(
@@ -168,8 +173,6 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
     }
   }
 
-  const atWork = (p: Plane) => (downscale > 1 ? resizePlane(p, ww, wh) : p);
-  const extremes = { max: atWork(lumaPlane(raster, 'max')), min: atWork(lumaPlane(raster, 'min')) };
   const regions: RegionKernel[] = await Promise.all(found.map(async (w) => {
     const kFull = toFullResolution(w.kernel, downscale);
     const verdicts = [blurPresent(kFull, ownVariance), kernelPlausible(w.kernel), { factor: Math.max(w.structure, w.own ? 0 : 0.5), reason: w.reason }];

@@ -10,7 +10,7 @@ import { fftSize, type FftCache, type RealFft2d } from './fft2d.ts';
 import { HyperLaplacianShrink } from './hyper-laplacian.ts';
 import { gradientPower, shrinkDifferences } from './periodic-gradients.ts';
 import type { Kernel } from './kernel.ts';
-import { clippedMask, gaussianBlur } from './plane.ts';
+import { boxBlur3, clippedMask } from './plane.ts';
 
 export interface DeconvParams {
   /** Weight of the data term (λ/2·‖k⊛x − y‖²); larger trusts the data more (less noise means larger λ). */
@@ -43,7 +43,7 @@ function shrinker(alpha: number): HyperLaplacianShrink {
 export function keepAroundLights(res: Float32Array, observed: Float32Array, w: number, h: number, k: Kernel, clipLevel: number): void {
   const reach = Math.ceil(1.5 * k.size);
   const mask = clippedMask({ width: w, height: h, data: observed }, clipLevel, reach);
-  const soft = gaussianBlur({ width: w, height: h, data: Float32Array.from(mask) }, Math.max(1, reach / 3)).data;
+  const soft = boxBlur3({ width: w, height: h, data: Float32Array.from(mask) }, Math.max(1, reach / 3)).data;
   for (let i = 0; i < res.length; i++) {
     const m = Math.min(1, 2 * soft[i]);
     res[i] += m * (observed[i] - res[i]);
