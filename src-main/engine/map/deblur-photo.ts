@@ -157,37 +157,54 @@ async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: 
     if (acc.length) next.set(acc.subarray((oy0 - accY0) * W * 3));
     acc = next;
     accY0 = oy0;
-    // Every tile of the band starts at once; they are added up in order, so the sums do not depend on which thread
-    // finished first.
-    const tiles = xs.slice(0, -1).map((x0, bx) => {
+    // A few tiles run ahead of the one being added up (enough to keep every thread busy, few enough to bound the
+    // memory); they are added up in order, so the sums do not depend on which thread finished first.
+    const start = (bx: number) => {
+      const x0 = xs[bx];
       const x1 = xs[bx + 1];
       const ox0 = Math.max(0, x0 - h);
       const ox1 = Math.min(W, x1 + h);
       const { kernel, confidence } = kernelAt(estimate, (x0 + x1) / 2, (ys[by] + ys[by + 1]) / 2);
-      const tx0 = ox0 - margin;
-      const ty0 = oy0 - margin;
       const tw = ox1 - ox0 + 2 * margin;
       const th = oy1 - oy0 + 2 * margin;
-      const input = readPlanes(raster, tx0, ty0, tw, th);
-      const out = confidence > 0 ? threads.deconvolve({ planes: input.map((p) => p.slice()), width: tw, height: th, kernel, params, prior }) : Promise.resolve(input);
-      return { x0, x1, ox0, ox1, tx0, ty0, tw, input, out };
-    });
+      const out = confidence > 0 ? threads.deconvolve({ planes: readPlanes(raster, ox0 - margin, oy0 - margin, tw, th), width: tw, height: th, kernel, params, prior }) : null;
+      // a tile that fails while an earlier one is awaited is reported when its turn comes
+      out?.catch(() => {});
+      return { x0, x1, ox0, ox1, tw, out };
+    };
+    const count = xs.length - 1;
+    const ahead = threads.threads + 1;
+    const running: Array<ReturnType<typeof start>> = [];
     try {
-      for (const { x0, x1, ox0, ox1, tx0, ty0, tw, input, out } of tiles) {
-        const [o0, o1, o2] = await out;
-        const [i0, i1, i2] = input;
+      for (let bx = 0; bx < count; bx++) {
+        for (let next = running.length; next < Math.min(count, bx + ahead); next++) running.push(start(next));
+        const { x0, x1, ox0, ox1, tw, out } = running[bx];
+        // a tile the guard leaves as shot is its own input
+        const [o0, o1, o2] = out ? await out : [null, null, null];
         const confs = confidenceWindow(estimate, ox0, oy0, ox1, oy1);
+        const rgb = raster.rgb;
         const fadeX = Float64Array.from({ length: ox1 - ox0 }, (_, i) => fade(ox0 + i, x0, x1, W));
         for (let y = oy0; y < oy1; y++) {
           const wy = fade(y, ys[by], ys[by + 1], H);
           if (wy === 0) continue;
-          for (let x = ox0, j = (y - oy0) * (ox1 - ox0), t = (y - ty0) * tw + (ox0 - tx0), a = ((y - accY0) * W + ox0) * 3; x < ox1; x++, j++, t++, a += 3) {
+          // the tile's planes start `margin` px above and left of its output window
+          for (let x = ox0, j = (y - oy0) * (ox1 - ox0), t = (y - oy0 + margin) * tw + margin, a = ((y - accY0) * W + x) * 3, p = (y * W + x) * 3; x < ox1; x++, j++, t++, a += 3, p += 3) {
             const wgt = wy * fadeX[x - ox0];
             if (wgt === 0) continue;
-            const conf = confs[j];
-            acc[a] += wgt * (i0[t] + conf * (o0[t] - i0[t]));
-            acc[a + 1] += wgt * (i1[t] + conf * (o1[t] - i1[t]));
-            acc[a + 2] += wgt * (i2[t] + conf * (o2[t] - i2[t]));
+            // the photo's values as the tile read them (float32)
+            const v0 = Math.fround(rgb[p] * scale);
+            const v1 = Math.fround(rgb[p + 1] * scale);
+            const v2 = Math.fround(rgb[p + 2] * scale);
+            if (o0 && o1 && o2) {
+              const conf = confs[j];
+              acc[a] += wgt * (v0 + conf * (o0[t] - v0));
+              acc[a + 1] += wgt * (v1 + conf * (o1[t] - v1));
+              acc[a + 2] += wgt * (v2 + conf * (o2[t] - v2));
+            } else {
+              acc[a] += wgt * v0;
+              acc[a + 1] += wgt * v1;
+              acc[a + 2] += wgt * v2;
+            }
           }
         }
         tilesDone++;
@@ -195,7 +212,7 @@ async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: 
       }
     } finally {
       // a failed tile leaves the others running: wait for them, so nothing outlives this call
-      await Promise.allSettled(tiles.map((t) => t.out));
+      await Promise.allSettled(running.map((t) => t.out));
     }
     const done = by + 2 < ys.length ? Math.max(0, ys[by + 1] - h) : H;
     flush(done);
