@@ -2,7 +2,8 @@
  * The MAP core over a whole photo: estimate the blur (blur-estimate.ts), then deconvolve every channel at full
  * resolution in tiles, each tile with the kernel of its place (region kernels blended bilinearly), tiles
  * cross-faded over their overlaps (their weights sum to one, so no seams), and the result mixed with the photo by
- * the guard's confidence, region by region. Memory stays bounded: one band of tiles is in flight at a time.
+ * the guard's confidence, region by region. Memory stays bounded: one band of rows is summed at a time, with a
+ * few tiles in flight on the MAP core's threads (map-threads.ts), which also run the estimate's regions.
  */
 import type { Raster } from '../image/raster.ts';
 import { maxValue } from '../image/raster.ts';
