@@ -31,6 +31,7 @@ export const motion: Command = {
     try {
       const photo = await decodeImage(file);
       const estimate = await estimatePhotoBlur(photo.raster, {
+        threads: 0,
         onProgress: (f) => process.stderr.isTTY && process.stderr.write(`\restimating blur ${Math.round(f * 100)}%`),
       });
       if (process.stderr.isTTY) process.stderr.write('\n');

@@ -13,6 +13,7 @@ import { estimateKernel } from '../../src-main/engine/map/estimate-kernel.ts';
 import { FftCache, pffft } from '../../src-main/engine/map/fft2d.ts';
 import { kernelMotion, kernelSimilarity } from '../../src-main/engine/map/kernel.ts';
 import { motionFromEstimate } from '../../src-main/engine/map/kernel-motion.ts';
+import { estimatePhotoBlur } from '../../src-main/engine/map/photo-blur.ts';
 
 test('a known camera-shake kernel is recovered from a synthetic blurry image (correlation ≥ 0.8 up to a shift)', async () => {
   const [w, h] = [320, 256];
@@ -96,6 +97,15 @@ test('the same photo gives the same result, bit for bit, on one thread or severa
   assert.ok(a.estimate.regions.length > 1 && a.tiles > 4);
   assert.deepEqual(a.estimate, b.estimate);
   assert.deepEqual(Buffer.from(a.data.buffer), Buffer.from(b.data.buffer));
+});
+
+test('the motion view estimates the same blur on worker threads as on this one', async () => {
+  const [w, h] = [560, 300];
+  const r = planeToRaster(quantise(convolvePlane(await greyCrop(w, h, 20, 50), w, h, shakeKernel())), w, h);
+  const here = await estimatePhotoBlur(r);
+  const threaded = await estimatePhotoBlur(r, { threads: 2 });
+  assert.ok(here.regions.length > 1);
+  assert.deepEqual(threaded, here);
 });
 
 for (const threads of [1, 2]) {

@@ -10,7 +10,7 @@ import { maxValue } from '../image/raster.ts';
 import type { DeblurResult } from '../infer/deblur.ts';
 import type { BlurEstimate } from './blur-estimate.ts';
 import { estimatePhotoBlur } from './photo-blur.ts';
-import { MapThreads } from './map-threads.ts';
+import { withMapThreads, type MapThreads } from './map-threads.ts';
 import type { DeconvParams } from './deconvolve.ts';
 import { centreKernel, normalise, padKernel, type Kernel } from './kernel.ts';
 import { bracket } from './kernel-motion.ts';
@@ -89,19 +89,8 @@ function fade(v: number, a: number, b: number, len: number): number {
   return w;
 }
 
-export async function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {}): Promise<MapDeblurResult> {
-  const threads = new MapThreads(opts.threads ?? 0);
-  const abort = () => void threads.close();
-  opts.signal?.addEventListener('abort', abort, { once: true });
-  try {
-    return await deblurOnThreads(raster, opts, threads);
-  } catch (err) {
-    opts.signal?.throwIfAborted(); // a task stopped by the cancel fails with its own error: report the cancel
-    throw err;
-  } finally {
-    opts.signal?.removeEventListener('abort', abort);
-    await threads.close();
-  }
+export function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {}): Promise<MapDeblurResult> {
+  return withMapThreads(opts.threads ?? 0, opts.signal, (threads) => deblurOnThreads(raster, opts, threads));
 }
 
 async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: MapThreads): Promise<MapDeblurResult> {

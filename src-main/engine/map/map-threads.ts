@@ -117,3 +117,22 @@ export class MapThreads {
     this.idle.length = 0;
   }
 }
+
+/**
+ * Runs `fn` on MAP core threads that close when it ends, or at once on a cancel: their tasks then fail with their
+ * own errors, and the cancel is what is reported.
+ */
+export async function withMapThreads<T>(threads: number, signal: AbortSignal | undefined, fn: (threads: MapThreads) => Promise<T>): Promise<T> {
+  const pool = new MapThreads(threads);
+  const abort = () => void pool.close();
+  signal?.addEventListener('abort', abort, { once: true });
+  try {
+    return await fn(pool);
+  } catch (err) {
+    signal?.throwIfAborted();
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', abort);
+    await pool.close();
+  }
+}

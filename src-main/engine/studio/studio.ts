@@ -414,12 +414,13 @@ export class Studio implements StudioApi {
 
   private async motionOf(img: OpenImage, jobId: string): Promise<MotionResult> {
     if (img.motion) return img.motion;
+    const threads = await this.sessions.mapThreads();
     const estimate =
       img.estimate ??
       (await this.jobs.run(
         jobId,
         'motion',
-        ({ signal, progress }) => estimatePhotoBlur(img.photo.raster, { signal, onProgress: (f) => progress({ fraction: f, message: 'estimating blur', etaSeconds: null }) }),
+        ({ signal, progress }) => estimatePhotoBlur(img.photo.raster, { signal, threads, onProgress: (f) => progress({ fraction: f, message: 'estimating blur', etaSeconds: null }) }),
         (e) => ({ message: `blur score ${motionFromEstimate(e).blurScore.toFixed(1)} px` }),
       ));
     img.estimate = estimate;
