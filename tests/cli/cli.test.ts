@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { runCli, tinyModelsDir, tempDir } from '../helpers/cli.ts';
+import { NEURMAP_BIN, runCli, tinyModelsDir, tempDir } from '../helpers/cli.ts';
 import { writeBadInputs, writeShakenPhoto, writeTestPhoto } from '../helpers/photos.ts';
 
 let models: string;
@@ -180,6 +181,17 @@ test('motion writes a heat map and the blur trace, and prints the kernels, quive
   const meta = await sharp(heat).metadata();
   assert.deepEqual([meta.width, meta.height, meta.format], [200, 120, 'png']);
   assert.equal((await sharp(trace).metadata()).format, 'png');
+});
+
+test('a reader that stops early (`| head`) ends the output quietly: no crash, no error line', async () => {
+  const photo = await writeShakenPhoto(path.join(work, 'in', 'pipe.jpg'), { width: 200, height: 120, streakPx: 10 });
+  const child = spawn(process.execPath, [NEURMAP_BIN, 'motion', photo, '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy(); // the reader is gone before the command writes
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(stderr, '');
+  assert.equal(code, 0);
 });
 
 test('triage ranks a sharp photo before the same scene shaken', async () => {
