@@ -88,10 +88,15 @@ test('tiled deconvolution equals one whole-image tile within 1/255 (one kernel e
   assert.ok(worst <= 1 / 255, `largest difference ${(worst * 255).toFixed(2)}/255`);
 });
 
-test('the same photo gives the same result, bit for bit, on one thread or several', async () => {
-  // Wide enough for two regions of its own kernel, and tiled: regions, trials and tiles all run on the threads.
+/** A shaken photo wide enough for two regions of their own kernel. */
+async function twoRegionPhoto() {
   const [w, h] = [560, 300];
-  const r = planeToRaster(quantise(convolvePlane(await greyCrop(w, h, 20, 50), w, h, shakeKernel())), w, h);
+  return planeToRaster(quantise(convolvePlane(await greyCrop(w, h, 20, 50), w, h, shakeKernel())), w, h);
+}
+
+test('the same photo gives the same result, bit for bit, on one thread or several', async () => {
+  // Tiled too: regions, trials and tiles all run on the threads.
+  const r = await twoRegionPhoto();
   const a = await mapDeblurRaster(r, { threads: 2, tileSize: 160 });
   const b = await mapDeblurRaster(r, { threads: 1, tileSize: 160 });
   assert.ok(a.estimate.regions.length > 1 && a.tiles > 4);
@@ -100,8 +105,7 @@ test('the same photo gives the same result, bit for bit, on one thread or severa
 });
 
 test('the motion view estimates the same blur on worker threads as on this one', async () => {
-  const [w, h] = [560, 300];
-  const r = planeToRaster(quantise(convolvePlane(await greyCrop(w, h, 20, 50), w, h, shakeKernel())), w, h);
+  const r = await twoRegionPhoto();
   const here = await estimatePhotoBlur(r);
   const threaded = await estimatePhotoBlur(r, { threads: 2 });
   assert.ok(here.regions.length > 1);

@@ -1,6 +1,6 @@
 /**
  * The MAP core's fast numerics agree with their plain definitions: the selection behind medians and gradient
- * thresholds, the blur of sparse masks, and the half-quadratic loops' shrunk differences.
+ * thresholds, the blurs, and the half-quadratic loops' shrunk differences.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +22,7 @@ test('selectNth gives the element a sort would put at that index, duplicates inc
   }
 });
 
-test('a Gaussian blur of a sparse mask equals the blur summed over every pixel', () => {
+test('a Gaussian blur is the separable sum over its taps, edges replicated', () => {
   const [w, h] = [90, 70];
   const mask: Plane = { width: w, height: h, data: new Float32Array(w * h) };
   for (const [x, y] of [[3, 2], [45, 35], [88, 69], [60, 10]]) mask.data[y * w + x] = 1;

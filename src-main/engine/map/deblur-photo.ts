@@ -109,9 +109,10 @@ async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: 
   opts.signal?.throwIfAborted();
   const data = new Uint16Array(W * H * 3);
   const active = estimate.regions.some((r) => r.confidence > 0);
+  const rgb = raster.rgb;
   const scale = 1 / maxValue(raster.depth);
   if (!active) {
-    for (let i = 0; i < data.length; i++) data[i] = Math.round(raster.rgb[i] * scale * 65535);
+    for (let i = 0; i < data.length; i++) data[i] = Math.round(rgb[i] * scale * 65535);
     return result(raster, data, estimate, started, 0, 0, 0);
   }
 
@@ -164,15 +165,15 @@ async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: 
     };
     const count = xs.length - 1;
     const ahead = threads.threads + 1;
-    const running: Array<ReturnType<typeof start>> = [];
+    const running: Array<ReturnType<typeof start> | null> = [];
     try {
       for (let bx = 0; bx < count; bx++) {
         for (let next = running.length; next < Math.min(count, bx + ahead); next++) running.push(start(next));
-        const { x0, x1, ox0, ox1, tw, out } = running[bx];
+        const { x0, x1, ox0, ox1, tw, out } = running[bx]!;
+        running[bx] = null; // its planes go once they are added up
         // a tile the guard leaves as shot is its own input
         const [o0, o1, o2] = out ? await out : [null, null, null];
         const confs = confidenceWindow(estimate, ox0, oy0, ox1, oy1);
-        const rgb = raster.rgb;
         const fadeX = Float64Array.from({ length: ox1 - ox0 }, (_, i) => fade(ox0 + i, x0, x1, W));
         for (let y = oy0; y < oy1; y++) {
           const wy = fade(y, ys[by], ys[by + 1], H);
@@ -202,7 +203,7 @@ async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: 
       }
     } finally {
       // a failed tile leaves the others running: wait for them, so nothing outlives this call
-      await Promise.allSettled(running.map((t) => t.out));
+      await Promise.allSettled(running.map((t) => t?.out));
     }
     const done = by + 2 < ys.length ? Math.max(0, ys[by + 1] - h) : H;
     flush(done);

@@ -261,28 +261,31 @@ export function solveKernel(ffts: FftCache, x: Plane, y: Plane, mask: Uint8Array
   // the whole plane's.
   const c = (size - 1) / 2;
   const lag = size - 1;
+  const small = ffts.get(fftSize(2 * lag + 1, 32), fftSize(2 * lag + 1, 16));
+  const sw = small.width;
+  const sh = small.height;
+  // index of offset (dx, dy) in a periodic w×h frame, and in the kernel window
+  const wrapped = (dx: number, dy: number, w: number, h: number) => ((dy + h) % h) * w + ((dx + w) % w);
+  const inWindow = (dx: number, dy: number) => (dy + c) * size + dx + c;
   const frame = xx;
   const b = new Float32Array(size * size);
   fft.inverse(rhsSpec, frame);
-  for (let dy = -c; dy <= c; dy++) for (let dx = -c; dx <= c; dx++) b[(dy + c) * size + dx + c] = frame[((dy + H) % H) * W + ((dx + W) % W)];
+  for (let dy = -c; dy <= c; dy++) for (let dx = -c; dx <= c; dx++) b[inWindow(dx, dy)] = frame[wrapped(dx, dy, W, H)];
   const powerSpec = Fxy;
   for (let i = 0; i < n; i++) {
     powerSpec[2 * i] = power[i];
     powerSpec[2 * i + 1] = 0;
   }
   fft.inverse(powerSpec, frame);
-  const small = ffts.get(fftSize(2 * lag + 1, 32), fftSize(2 * lag + 1, 16));
-  const sw = small.width;
-  const sh = small.height;
-  const sn = small.spectrumLength / 2;
   const smallFrame = new Float32Array(sw * sh);
-  for (let dy = -lag; dy <= lag; dy++) for (let dx = -lag; dx <= lag; dx++) smallFrame[((dy + sh) % sh) * sw + ((dx + sw) % sw)] = frame[((dy + H) % H) * W + ((dx + W) % W)];
+  for (let dy = -lag; dy <= lag; dy++) for (let dx = -lag; dx <= lag; dx++) smallFrame[wrapped(dx, dy, sw, sh)] = frame[wrapped(dx, dy, W, H)];
   const autocorrelation = new Float32Array(small.spectrumLength);
   small.forward(smallFrame, autocorrelation);
   const smallSpec = new Float32Array(small.spectrumLength);
+  const sn = small.spectrumLength / 2;
   const apply = (k: Float32Array, out: Float32Array) => {
     smallFrame.fill(0);
-    for (let dy = -c; dy <= c; dy++) for (let dx = -c; dx <= c; dx++) smallFrame[((dy + sh) % sh) * sw + ((dx + sw) % sw)] = k[(dy + c) * size + dx + c];
+    for (let dy = -c; dy <= c; dy++) for (let dx = -c; dx <= c; dx++) smallFrame[wrapped(dx, dy, sw, sh)] = k[inWindow(dx, dy)];
     small.forward(smallFrame, smallSpec);
     for (let i = 0; i < sn; i++) {
       // the autocorrelation is real and even, so its spectrum is real
@@ -291,7 +294,7 @@ export function solveKernel(ffts: FftCache, x: Plane, y: Plane, mask: Uint8Array
       smallSpec[2 * i + 1] *= a;
     }
     small.inverse(smallSpec, smallFrame);
-    for (let dy = -c; dy <= c; dy++) for (let dx = -c; dx <= c; dx++) out[(dy + c) * size + dx + c] = smallFrame[((dy + sh) % sh) * sw + ((dx + sw) % sw)] + gamma * k[(dy + c) * size + dx + c];
+    for (let dy = -c; dy <= c; dy++) for (let dx = -c; dx <= c; dx++) out[inWindow(dx, dy)] = smallFrame[wrapped(dx, dy, sw, sh)] + gamma * k[inWindow(dx, dy)];
   };
   const m = size * size;
   const k = padKernel(init, size).data.slice();

@@ -71,10 +71,7 @@ export function noiseSigma(p: Plane): number {
   return selectNth(vals.subarray(0, n), n >> 1) / 0.6745;
 }
 
-/**
- * Separable Gaussian blur (edges replicated). Rows and columns whose whole reach is zero stay zero without being
- * summed: the blurs of sparse masks (lights in a frame) cost what their lit parts cost.
- */
+/** Separable Gaussian blur (edges replicated). */
 export function gaussianBlur(p: Plane, sigma: number): Plane {
   if (sigma <= 0) return { ...p, data: p.data.slice() };
   const r = Math.ceil(3 * sigma);
@@ -82,35 +79,18 @@ export function gaussianBlur(p: Plane, sigma: number): Plane {
   let sum = 0;
   for (let i = -r; i <= r; i++) sum += k[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
   for (let i = 0; i < k.length; i++) k[i] /= sum;
-  const { width: w, height: h, data } = p;
+  const { width: w, height: h } = p;
   const tmp = new Float32Array(w * h);
   const out = new Float32Array(w * h);
-  const litRows = new Uint8Array(h);
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    let lit = false;
-    for (let x = 0; x < w && !lit; x++) lit = data[row + x] !== 0;
-    if (!lit) continue;
-    litRows[y] = 1;
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      if (x >= r && x + r < w) for (let i = -r, j = row + x - r; i <= r; i++, j++) s += k[i + r] * data[j];
-      else for (let i = -r; i <= r; i++) s += k[i + r] * data[row + Math.min(w - 1, Math.max(0, x + i))];
-      tmp[row + x] = s;
-    }
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    let s = 0;
+    for (let i = -r; i <= r; i++) s += k[i + r] * p.data[y * w + Math.min(w - 1, Math.max(0, x + i))];
+    tmp[y * w + x] = s;
   }
-  // lit[y]: lit rows among the first y, so a window's count is a difference
-  const lit = new Int32Array(h + 1);
-  for (let y = 0; y < h; y++) lit[y + 1] = lit[y] + litRows[y];
-  for (let y = 0; y < h; y++) {
-    if (lit[Math.min(h, y + r + 1)] === lit[Math.max(0, y - r)]) continue;
-    const inside = y >= r && y + r < h;
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      if (inside) for (let i = -r, j = (y - r) * w + x; i <= r; i++, j += w) s += k[i + r] * tmp[j];
-      else for (let i = -r; i <= r; i++) s += k[i + r] * tmp[Math.min(h - 1, Math.max(0, y + i)) * w + x];
-      out[y * w + x] = s;
-    }
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    let s = 0;
+    for (let i = -r; i <= r; i++) s += k[i + r] * tmp[Math.min(h - 1, Math.max(0, y + i)) * w + x];
+    out[y * w + x] = s;
   }
   return { width: w, height: h, data: out };
 }
