@@ -9,6 +9,7 @@ import { deblurWithMapCore } from '../../src-main/engine/jobs/map-pipeline.ts';
 import type { ModelSession } from '../../src-main/engine/infer/session.ts';
 import type { FloatImage } from '../../src-main/engine/synth/float-image.ts';
 import { floatToRaster } from './run-networks.ts';
+import type { TestSample } from './test-sets.ts';
 
 export interface MapVariant {
   /** models/denoiser.onnx for the learned prior (absent: hyper-Laplacian). */
@@ -35,6 +36,34 @@ function toFloat(data: Uint16Array, width: number, height: number): FloatImage {
   const out: FloatImage = { width, height, data: new Float32Array(3 * plane) };
   for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out.data[c * plane + i] = data[3 * i + c] / 65535;
   return out;
+}
+
+/**
+ * The MAP core given the blur's true kernels on a grid of regions (the oracle): what a perfect kernel estimate
+ * would gain, at the noise level the core measured on the crop.
+ */
+export async function mapDeblurFloatWithKernels(img: FloatImage, grid: NonNullable<TestSample['trueKernels']>): Promise<{ out: FloatImage; seconds: number }> {
+  const { estimate: measured } = await estimateOnce(img);
+  const { width: w, height: h } = img;
+  const estimate: BlurEstimate = {
+    width: w,
+    height: h,
+    cols: grid.cols,
+    rows: grid.rows,
+    noise: measured.noise,
+    downscale: 1,
+    regions: grid.kernels.map((kernel, i) => ({
+      x0: Math.round(((i % grid.cols) * w) / grid.cols),
+      y0: Math.round((Math.floor(i / grid.cols) * h) / grid.rows),
+      x1: Math.round((((i % grid.cols) + 1) * w) / grid.cols),
+      y1: Math.round(((Math.floor(i / grid.cols) + 1) * h) / grid.rows),
+      kernel,
+      confidence: 1,
+      reason: null,
+    })),
+  };
+  const res = await deblurWithMapCore(floatToRaster(img), { parts: {}, openRefiner: () => Promise.reject(new Error('no refiner in the oracle')), threads: 1, estimate });
+  return { out: toFloat(res.data, w, h), seconds: res.seconds };
 }
 
 export async function mapDeblurFloat(img: FloatImage, variant: MapVariant = {}): Promise<{ out: FloatImage; seconds: number }> {

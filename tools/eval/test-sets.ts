@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { BLUR_RECIPES, Rng, cropFloatImage, synthesizeSample, type BlurRecipe, type FloatImage } from '../../src-main/engine/synth/index.ts';
+import { BLUR_RECIPES, Rng, cropFloatImage, synthesizeSample, trueKernelsAt, type BlurRecipe, type FloatImage, type TrueKernel } from '../../src-main/engine/synth/index.ts';
 
 export interface TestSample {
   id: string;
@@ -16,7 +16,12 @@ export interface TestSample {
   /** Ground-truth motion (u, v) half-extent in px, canonical sign, planar 2×H×W. */
   motionPx: Float32Array;
   maxHalfExtentPx: number;
+  /** The blur's true kernels at the centres of a grid of regions over the crop (the oracle's); absent: no blur. */
+  trueKernels?: { cols: number; rows: number; kernels: TrueKernel[] };
 }
+
+/** Regions a side of the oracle's grid: enough to follow the realistic set's rotation across a crop. */
+const ORACLE_GRID = 3;
 
 export interface TestSetOptions {
   crop: number;
@@ -80,6 +85,10 @@ export async function buildTestSets(photos: string[], opts: TestSetOptions, onSk
         }
       }
       for (let i = 0; i < c * c; i++) maxHalf = Math.max(maxHalf, Math.hypot(motion[i], motion[c * c + i]));
+      const centres = Array.from({ length: ORACLE_GRID * ORACLE_GRID }, (_, i): [number, number] => [
+        m + Math.floor((((i % ORACLE_GRID) + 0.5) * c) / ORACLE_GRID),
+        m + Math.floor(((Math.floor(i / ORACLE_GRID) + 0.5) * c) / ORACLE_GRID),
+      ]);
       samples.push({
         id: `${recipe}/${name}`,
         recipe,
@@ -87,6 +96,7 @@ export async function buildTestSets(photos: string[], opts: TestSetOptions, onSk
         blurry: quantise(cropFloatImage(s.blurry, m, m, c, c)),
         motionPx: motion,
         maxHalfExtentPx: maxHalf,
+        trueKernels: recipe === 'none' ? undefined : { cols: ORACLE_GRID, rows: ORACLE_GRID, kernels: trueKernelsAt(s.motion.field, centres) },
       });
     }
   }

@@ -7,3 +7,4 @@ export * from './motion-vector.ts';
 export * from './offset-field.ts';
 export * from './random.ts';
 export * from './recipes.ts';
+export * from './true-kernel.ts';
