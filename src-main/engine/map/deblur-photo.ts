@@ -156,12 +156,16 @@ async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: 
       const ox0 = Math.max(0, x0 - h);
       const ox1 = Math.min(W, x1 + h);
       const { kernel, confidence } = kernelAt(estimate, (x0 + x1) / 2, (ys[by] + ys[by + 1]) / 2);
-      const tw = ox1 - ox0 + 2 * margin;
-      const th = oy1 - oy0 + 2 * margin;
-      const out = confidence > 0 ? threads.deconvolve({ planes: readPlanes(raster, ox0 - margin, oy0 - margin, tw, th), width: tw, height: th, kernel, params, prior }) : null;
+      // The margins stop at the photo's border: beyond it the deconvolution's own smooth periodic continuation
+      // takes over (a mirrored border would be blurred by the mirrored kernel, data no kernel explains).
+      const tx0 = Math.max(0, ox0 - margin);
+      const ty0 = Math.max(0, oy0 - margin);
+      const tw = Math.min(W, ox1 + margin) - tx0;
+      const th = Math.min(H, oy1 + margin) - ty0;
+      const out = confidence > 0 ? threads.deconvolve({ planes: readPlanes(raster, tx0, ty0, tw, th), width: tw, height: th, kernel, params, prior }) : null;
       // a tile that fails while an earlier one is awaited is reported when its turn comes
       out?.catch(() => {});
-      return { x0, x1, ox0, ox1, tw, out };
+      return { x0, x1, ox0, ox1, tx0, ty0, tw, out };
     };
     const count = xs.length - 1;
     const ahead = threads.threads + 1;
@@ -169,7 +173,7 @@ async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: 
     try {
       for (let bx = 0; bx < count; bx++) {
         for (let next = running.length; next < Math.min(count, bx + ahead); next++) running.push(start(next));
-        const { x0, x1, ox0, ox1, tw, out } = running[bx]!;
+        const { x0, x1, ox0, ox1, tx0, ty0, tw, out } = running[bx]!;
         running[bx] = null; // its planes go once they are added up
         // a tile the guard leaves as shot is its own input
         const [o0, o1, o2] = out ? await out : [null, null, null];
@@ -178,8 +182,7 @@ async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: 
         for (let y = oy0; y < oy1; y++) {
           const wy = fade(y, ys[by], ys[by + 1], H);
           if (wy === 0) continue;
-          // the tile's planes start `margin` px above and left of its output window
-          for (let x = ox0, j = (y - oy0) * (ox1 - ox0), t = (y - oy0 + margin) * tw + margin, a = ((y - accY0) * W + x) * 3, p = (y * W + x) * 3; x < ox1; x++, j++, t++, a += 3, p += 3) {
+          for (let x = ox0, j = (y - oy0) * (ox1 - ox0), t = (y - ty0) * tw + ox0 - tx0, a = ((y - accY0) * W + x) * 3, p = (y * W + x) * 3; x < ox1; x++, j++, t++, a += 3, p += 3) {
             const wgt = wy * fadeX[x - ox0];
             if (wgt === 0) continue;
             // the photo's values as the tile read them (float32)
@@ -264,24 +267,13 @@ function confidenceWindow(e: BlurEstimate, x0: number, y0: number, x1: number, y
   return out;
 }
 
-/** A coordinate reflected into [0, n) (repeatedly for windows wider than the image). */
-function mirror(v: number, n: number): number {
-  if (n === 1) return 0;
-  const period = 2 * (n - 1);
-  const m = ((v % period) + period) % period;
-  return m < n ? m : period - m;
-}
-
-/** Three float planes of a window of the raster, mirrored outside it (no false edge at the border to ring on). */
+/** Three float planes of a window inside the raster. */
 function readPlanes(r: Raster, x0: number, y0: number, w: number, h: number): Float32Array[] {
   const [p0, p1, p2] = [new Float32Array(w * h), new Float32Array(w * h), new Float32Array(w * h)];
   const s = 1 / maxValue(r.depth);
   const rgb = r.rgb;
-  const sxs = Int32Array.from({ length: w }, (_, x) => 3 * mirror(x0 + x, r.width));
   for (let y = 0; y < h; y++) {
-    const row = mirror(y0 + y, r.height) * r.width * 3;
-    for (let x = 0, d = y * w; x < w; x++, d++) {
-      const i = row + sxs[x];
+    for (let x = 0, d = y * w, i = ((y0 + y) * r.width + x0) * 3; x < w; x++, d++, i += 3) {
       p0[d] = rgb[i] * s;
       p1[d] = rgb[i + 1] * s;
       p2[d] = rgb[i + 2] * s;
