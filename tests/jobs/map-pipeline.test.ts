@@ -32,8 +32,7 @@ async function averagingRefiner(): Promise<string> {
   return b.save(path.join(dir, 'refiner.onnx'));
 }
 
-const blurred = async () => {
-  const [w, h] = [160, 128];
+const blurred = async (w = 160, h = 128) => {
   return planeToRaster(quantise(convolvePlane(await greyCrop(w, h), w, h, shakeKernel())), w, h);
 };
 
@@ -108,7 +107,8 @@ test('a cancel during the learned prior stops the run as cancelled', async () =>
   const b = new TinyOnnx();
   b.output(b.conv(b.input('input', [1, 2, 'H', 'W']), 1, { kernel: 1, weights: [1, 0], bias: [0] }));
   const denoiser = await b.save(path.join(dir, 'keep-denoiser-2.onnx'));
-  const photo = await blurred();
+  // large enough that the run is still deconvolving when the cancel comes
+  const photo = await blurred(480, 320);
   const { estimate } = await mapDeblurRaster(photo, { threads: 1 });
   for (const threads of [1, 2]) {
     const controller = new AbortController();
