@@ -251,18 +251,21 @@ function result(raster: Raster, data: Uint16Array, estimate: BlurEstimate, start
 function confidenceWindow(e: BlurEstimate, x0: number, y0: number, x1: number, y1: number): Float32Array {
   const cx = e.regions.slice(0, e.cols).map((r) => (r.x0 + r.x1) / 2);
   const cy = Array.from({ length: e.rows }, (_, i) => (e.regions[i * e.cols].y0 + e.regions[i * e.cols].y1) / 2);
-  const xs = Array.from({ length: x1 - x0 }, (_, i) => bracket(cx, x0 + i));
   const w = x1 - x0;
   const out = new Float32Array(w * (y1 - y0));
+  const first = e.regions[0].confidence;
+  if (e.regions.every((r) => r.confidence === first)) return out.fill(first);
+  // typed arrays, not a tuple a pixel: this runs over every pixel of the photo
+  const c0s = new Int32Array(w);
+  const c1s = new Int32Array(w);
+  const fxs = new Float64Array(w);
+  for (let i = 0; i < w; i++) [c0s[i], c1s[i], fxs[i]] = bracket(cx, x0 + i);
   // per row: the region confidences interpolated down to it, then across
   const across = new Float64Array(e.cols);
   for (let y = y0; y < y1; y++) {
     const [r0, r1, fy] = bracket(cy, y);
     for (let c = 0; c < e.cols; c++) across[c] = (1 - fy) * e.regions[r0 * e.cols + c].confidence + fy * e.regions[r1 * e.cols + c].confidence;
-    for (let i = 0, o = (y - y0) * w; i < w; i++, o++) {
-      const [c0, c1, fx] = xs[i];
-      out[o] = (1 - fx) * across[c0] + fx * across[c1];
-    }
+    for (let i = 0, o = (y - y0) * w; i < w; i++, o++) out[o] = (1 - fxs[i]) * across[c0s[i]] + fxs[i] * across[c1s[i]];
   }
   return out;
 }

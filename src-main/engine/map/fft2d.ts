@@ -11,6 +11,8 @@ const REAL = 0;
 const COMPLEX = 1;
 const FORWARD = 0;
 const BACKWARD = 1;
+/** Rows a block of the spectrum's transpose. */
+const TRANSPOSE_BLOCK = 8;
 
 let modulePromise: Promise<PffftModule> | null = null;
 
@@ -81,9 +83,15 @@ export class RealFft2d {
       const last = out + 2 * ((cols - 1) * H + y);
       heap[last] = heap[r + 1];
       heap[last + 1] = 0;
-      for (let k = 1, d = out + 2 * (H + y); k < cols - 1; k++, d += 2 * H) {
-        heap[d] = heap[r + 2 * k];
-        heap[d + 1] = heap[r + 2 * k + 1];
+    }
+    // The transpose in blocks of rows, so the rows being read stay in cache while the columns are written in order.
+    for (let y0 = 0; y0 < H; y0 += TRANSPOSE_BLOCK) {
+      const y1 = Math.min(H, y0 + TRANSPOSE_BLOCK);
+      for (let k = 1; k < cols - 1; k++) {
+        for (let y = y0, r = rows + y0 * W + 2 * k, d = out + 2 * (k * H + y0); y < y1; y++, r += W, d += 2) {
+          heap[d] = heap[r];
+          heap[d + 1] = heap[r + 1];
+        }
       }
     }
     for (let k = 0; k < cols; k++) {
@@ -108,9 +116,14 @@ export class RealFft2d {
       const r = rows + y * W;
       heap[r] = heap[out + 2 * y];
       heap[r + 1] = heap[out + 2 * ((cols - 1) * H + y)];
-      for (let k = 1, s = out + 2 * (H + y); k < cols - 1; k++, s += 2 * H) {
-        heap[r + 2 * k] = heap[s];
-        heap[r + 2 * k + 1] = heap[s + 1];
+    }
+    for (let y0 = 0; y0 < H; y0 += TRANSPOSE_BLOCK) {
+      const y1 = Math.min(H, y0 + TRANSPOSE_BLOCK);
+      for (let k = 1; k < cols - 1; k++) {
+        for (let y = y0, r = rows + y0 * W + 2 * k, s = out + 2 * (k * H + y0); y < y1; y++, r += W, s += 2) {
+          heap[r] = heap[s];
+          heap[r + 1] = heap[s + 1];
+        }
       }
     }
     for (let y = 0; y < H; y++) {
