@@ -128,16 +128,7 @@ async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: 
   // rows [accY0, accY0 + accRows) of the cross-faded sum, 3 floats a pixel
   let acc = new Float32Array(0);
   let accY0 = 0;
-  const flush = (until: number) => {
-    for (let y = accY0; y < until; y++) {
-      const src = (y - accY0) * W * 3;
-      const dst = y * W * 3;
-      for (let i = 0; i < W * 3; i++) {
-        const v = acc[src + i];
-        data[dst + i] = v > 0 ? (v >= 1 ? 65535 : (v * 65535 + 0.5) | 0) : 0;
-      }
-    }
-  };
+  const flush = (until: number) => writeRows(acc, accY0, until, W, data);
   for (let by = 0; by + 1 < ys.length; by++) {
     opts.signal?.throwIfAborted();
     const h = FEATHER / 2;
@@ -179,28 +170,8 @@ async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: 
         const [o0, o1, o2] = out ? await out : [null, null, null];
         const confs = confidenceWindow(estimate, ox0, oy0, ox1, oy1);
         const fadeX = Float64Array.from({ length: ox1 - ox0 }, (_, i) => fade(ox0 + i, x0, x1, W));
-        for (let y = oy0; y < oy1; y++) {
-          const wy = fade(y, ys[by], ys[by + 1], H);
-          if (wy === 0) continue;
-          for (let x = ox0, j = (y - oy0) * (ox1 - ox0), t = (y - ty0) * tw + ox0 - tx0, a = ((y - accY0) * W + x) * 3, p = (y * W + x) * 3; x < ox1; x++, j++, t++, a += 3, p += 3) {
-            const wgt = wy * fadeX[x - ox0];
-            if (wgt === 0) continue;
-            // the photo's values as the tile read them (float32)
-            const v0 = Math.fround(rgb[p] * scale);
-            const v1 = Math.fround(rgb[p + 1] * scale);
-            const v2 = Math.fround(rgb[p + 2] * scale);
-            if (o0 && o1 && o2) {
-              const conf = confs[j];
-              acc[a] += wgt * (v0 + conf * (o0[t] - v0));
-              acc[a + 1] += wgt * (v1 + conf * (o1[t] - v1));
-              acc[a + 2] += wgt * (v2 + conf * (o2[t] - v2));
-            } else {
-              acc[a] += wgt * v0;
-              acc[a + 1] += wgt * v1;
-              acc[a + 2] += wgt * v2;
-            }
-          }
-        }
+        const fadeY = Float64Array.from({ length: oy1 - oy0 }, (_, i) => fade(oy0 + i, ys[by], ys[by + 1], H));
+        addTile(acc, accY0, raster, { ox0, oy0, ox1, oy1, tx0, ty0, tw }, o0 && o1 && o2 ? [o0, o1, o2] : null, confs, fadeX, fadeY);
         tilesDone++;
         report('deconvolving', ESTIMATE_SHARE + (1 - ESTIMATE_SHARE) * (tilesDone / tilesTotal));
       }
@@ -213,6 +184,69 @@ async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: 
   }
   opts.signal?.throwIfAborted();
   return result(raster, data, estimate, started, tilesTotal, core, core);
+}
+
+/**
+ * Adds one tile's cross-faded contribution to the running sum (rows from `accY0`, 3 floats a pixel): the photo
+ * blended toward the tile's result by the guard's confidence, or the photo itself where the tile was left as shot.
+ * A plain function, so the engine optimises this loop over every pixel apart from the async tile scheduling.
+ */
+function addTile(
+  acc: Float32Array,
+  accY0: number,
+  raster: Raster,
+  t: { ox0: number; oy0: number; ox1: number; oy1: number; tx0: number; ty0: number; tw: number },
+  out: Float32Array[] | null,
+  confs: Float32Array,
+  fadeX: Float64Array,
+  fadeY: Float64Array,
+): void {
+  const { ox0, oy0, ox1, oy1, tx0, ty0, tw } = t;
+  const W = raster.width;
+  const rgb = raster.rgb;
+  const scale = 1 / maxValue(raster.depth);
+  const w = ox1 - ox0;
+  for (let y = oy0; y < oy1; y++) {
+    const wy = fadeY[y - oy0];
+    if (wy === 0) continue;
+    const a0 = ((y - accY0) * W + ox0) * 3;
+    const p0 = (y * W + ox0) * 3;
+    const j0 = (y - oy0) * w;
+    const t0 = (y - ty0) * tw + ox0 - tx0;
+    for (let i = 0; i < w; i++) {
+      const wgt = wy * fadeX[i];
+      if (wgt === 0) continue;
+      const a = a0 + 3 * i;
+      const p = p0 + 3 * i;
+      // the photo's values as the tile read them (float32)
+      const v0 = Math.fround(rgb[p] * scale);
+      const v1 = Math.fround(rgb[p + 1] * scale);
+      const v2 = Math.fround(rgb[p + 2] * scale);
+      if (out) {
+        const conf = confs[j0 + i];
+        const k = t0 + i;
+        acc[a] += wgt * (v0 + conf * (out[0][k] - v0));
+        acc[a + 1] += wgt * (v1 + conf * (out[1][k] - v1));
+        acc[a + 2] += wgt * (v2 + conf * (out[2][k] - v2));
+      } else {
+        acc[a] += wgt * v0;
+        acc[a + 1] += wgt * v1;
+        acc[a + 2] += wgt * v2;
+      }
+    }
+  }
+}
+
+/** Rows [accY0, until) of the finished sum into the 16-bit result. */
+function writeRows(acc: Float32Array, accY0: number, until: number, W: number, data: Uint16Array): void {
+  for (let y = accY0; y < until; y++) {
+    const src = (y - accY0) * W * 3;
+    const dst = y * W * 3;
+    for (let i = 0; i < W * 3; i++) {
+      const v = acc[src + i];
+      data[dst + i] = v > 0 ? (v >= 1 ? 65535 : (v * 65535 + 0.5) | 0) : 0;
+    }
+  }
 }
 
 /** The plug-and-play schedule for a photo's noise level (image-prior.ts). */
