@@ -25,7 +25,7 @@ export const info: Command = {
       `platform       ${sys.platform}, ${sys.threads} threads`,
       `inference      ONNX Runtime providers available: ${sys.executionProviders.available.join(', ')}; tried in order: ${sys.executionProviders.tryOrder.join(' → ')}`,
       `training       tfjs backend: ${sys.trainingBackend.name}${sys.trainingBackend.notes.length ? ` (${sys.trainingBackend.notes.join('; ')})` : ''}`,
-      `MAP core       learned prior ${sys.learnedParts.prior ? 'installed (--prior learned)' : 'not installed'}; refiner ${personal ? `your personal model "${personal.name}" (selected; on unless --no-refiner)` : sys.learnedParts.refiner ? 'installed (on unless --no-refiner)' : 'not installed'}`,
+      `MAP core       learned prior ${sys.learnedParts.prior ? 'installed (--prior learned)' : 'not installed'}; refiner ${personal ? `your personal model "${personal.name}" (selected: it refines every deblur)` : sys.learnedParts.refiner ? 'installed (--refiner)' : 'not installed'}`,
       `models         ${models.length === 0 ? `none installed in ${baseModelsDir()}` : `${models.length} installed (* = selected for deblurring)`}`,
       ...models.map((m) => `  ${m.selected ? '*' : ' '} ${m.id.padEnd(20)} ${m.kind.padEnd(7)} ${m.ok ? m.name : `unusable: ${m.error}`}`),
     ];

@@ -39,28 +39,28 @@ export function modelsForCommand(requested?: string): Promise<ModelChoice> {
 export const PIPELINE_OPTIONS = {
   model: { type: 'string' },
   prior: { type: 'string' },
-  'no-refiner': { type: 'boolean', default: false },
+  refiner: { type: 'boolean', default: false },
 } as const;
 
-export const PIPELINE_USAGE = '[--model ID|FILE.onnx | --prior hand-made|learned --no-refiner]';
+export const PIPELINE_USAGE = '[--model ID|FILE.onnx | --prior hand-made|learned --refiner]';
 
 /**
- * The MAP core with its learned parts (`--prior`, `--no-refiner` choose; the selected personal model, or the one
- * `--model personal:…` names, refines instead of the shipped refiner), unless a base network is asked for by name
- * (`--model fast|fine|FILE.onnx`).
+ * The MAP core with its learned parts (`--prior` chooses the prior, `--refiner` adds the shipped refiner; the selected
+ * personal model, or the one `--model personal:…` names, refines instead), unless a base network is asked for by
+ * name (`--model fast|fine|FILE.onnx`).
  */
-export async function pipelineForCommand(values: { model?: string; prior?: string; 'no-refiner'?: boolean }): Promise<DeblurPipeline> {
+export async function pipelineForCommand(values: { model?: string; prior?: string; refiner?: boolean }): Promise<DeblurPipeline> {
   const models = values.model ? await modelsForCommand(values.model) : null;
   if (models && !models.refiner) {
-    if (values.prior !== undefined || values['no-refiner']) throw new UsageError('--model runs a network instead of the MAP core: it takes no --prior or --no-refiner');
+    if (values.prior !== undefined || values.refiner) throw new UsageError('--model runs a network instead of the MAP core: it takes no --prior or --refiner');
     return { kind: 'network', models };
   }
-  if (models && values['no-refiner']) throw new UsageError(`--model ${values.model} is a refiner of the MAP core: it takes no --no-refiner`);
+  if (models && values.refiner) throw new UsageError(`--model ${values.model} is a refiner of the MAP core: it takes no --refiner`);
   const prior = values.prior ?? 'hand-made';
   if (prior !== 'hand-made' && prior !== 'learned') throw new UsageError(`--prior must be hand-made or learned, got '${prior}'`);
   const personal = models ? { id: models.deblurId, refiner: models.deblur } : await selectedPersonalRefiner(createModelRegistry());
   try {
-    return { kind: 'map', parts: learnedParts({ prior, refine: !values['no-refiner'], personal }) };
+    return { kind: 'map', parts: learnedParts({ prior, refine: values.refiner === true, personal }) };
   } catch (err) {
     throw err instanceof MissingPartError ? new CannotRunError(err.message) : err;
   }

@@ -49,6 +49,6 @@ export function failureText(what: string | undefined, message: string): string {
 /** What deblurs with the current Settings: "MAP core · hand-made prior · refiner (personal: My phone)". */
 export function deblurPipelineLabel(sys: SystemInfo): string {
   const prior = sys.settings.prior === 'learned' && sys.learnedParts.prior ? 'learned prior' : 'hand-made prior';
-  const refiner = !sys.settings.refine ? '' : sys.learnedParts.personal ? ` · refiner (personal: ${sys.learnedParts.personal})` : sys.learnedParts.refiner ? ' · refiner' : '';
+  const refiner = sys.learnedParts.personal ? ` · refiner (personal: ${sys.learnedParts.personal})` : sys.settings.refine && sys.learnedParts.refiner ? ' · refiner' : '';
   return `MAP core · ${prior}${refiner}`;
 }

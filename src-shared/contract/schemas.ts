@@ -68,8 +68,11 @@ export const settingsSchema = z.object({
   tileSize: tileSize.default(1024),
   /** The MAP core's image prior: the hand-made hyper-Laplacian or the learned denoiser (models/MODEL_CARD.md). */
   prior: priorSchema.default('hand-made'),
-  /** Run the refiner on the MAP core's result where one is installed. */
-  refine: z.boolean().default(true),
+  /**
+   * Run the shipped refiner on the MAP core's result where it is installed. Off by default: it does not beat the
+   * MAP core alone in every blur-size bin (models/MODEL_CARD.md). A selected personal model refines regardless.
+   */
+  refine: z.boolean().default(false),
 });
 
 /** What updateSettings takes: any subset of the settings, nothing else. */

@@ -54,7 +54,7 @@ test('engine values pass the wire schemas', () => {
 });
 
 test('one Settings schema: defaults, and out-of-range values refused', () => {
-  assert.deepEqual(settingsSchema.parse({}), { executionProvider: 'auto', threads: 0, tileSize: 1024, prior: 'hand-made', refine: true });
+  assert.deepEqual(settingsSchema.parse({}), { executionProvider: 'auto', threads: 0, tileSize: 1024, prior: 'hand-made', refine: false });
   assert.ok(!settingsSchema.safeParse({ tileSize: 64 }).success);
   assert.ok(!settingsSchema.safeParse({ prior: 'sharpest' }).success);
 });

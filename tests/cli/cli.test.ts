@@ -30,11 +30,11 @@ test('an unknown command or option is a usage error (exit 2)', async () => {
   assert.match(r.stderr, /--strength must be a number from 0 to 2/);
 });
 
-test('the MAP core\'s parts are chosen with --prior and --no-refiner; a missing learned prior cannot run (exit 3)', async () => {
+test('the MAP core\'s parts are chosen with --prior and --refiner; a missing learned prior cannot run (exit 3)', async () => {
   const bad = await runCli(['deblur', 'x.jpg', '--out', work, '--prior', 'sharpest'], env);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--prior must be hand-made or learned, got 'sharpest'/);
-  const both = await runCli(['deblur', 'x.jpg', '--out', work, '--model', 'fast', '--no-refiner'], env);
+  const both = await runCli(['deblur', 'x.jpg', '--out', work, '--model', 'fast', '--refiner'], env);
   assert.equal(both.code, 2);
   assert.match(both.stderr, /--model runs a network instead of the MAP core/);
   const missing = await runCli(['deblur', 'x.jpg', '--out', work, '--prior', 'learned'], env);

@@ -55,10 +55,10 @@ test('a tiny adaptation runs end to end from the CLI, and the personal model it 
   await fs.access(path.join(e.NEURMAP_USER_DATA, 'models', id.slice('personal:'.length), 'refiner.onnx'));
   const info = JSON.parse((await runCli(['info', '--json'], e)).stdout) as { models: Array<{ id: string; kind: string; ok: boolean }> };
   assert.deepEqual(info.models.find((m) => m.id === id), { id, kind: 'refiner', name: 'Phone 2024', ok: true, error: null, selected: false });
-  // the personal model is a refiner of the MAP core: it cannot run without it
-  const u = await runCli(['deblur', path.join(blurry, 'b0.jpg'), '--out', out, '--model', id, '--no-refiner'], e);
+  // the personal model is the refiner: the shipped one cannot be asked for beside it
+  const u = await runCli(['deblur', path.join(blurry, 'b0.jpg'), '--out', out, '--model', id, '--refiner'], e);
   assert.equal(u.code, 2);
-  assert.match(u.stderr, /is a refiner of the MAP core: it takes no --no-refiner/);
+  assert.match(u.stderr, /is a refiner of the MAP core: it takes no --refiner/);
 });
 
 test('a folder with no photos, or only one, is refused with one clear line', async () => {

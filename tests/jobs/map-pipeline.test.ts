@@ -129,9 +129,11 @@ test('the parts that run are those chosen among those installed, and a missing l
   const all = learnedParts({ prior: 'learned', refine: true }, models);
   assert.equal(partsId(all), 'map+learned-prior+refiner');
   assert.equal(partsId(learnedParts({ prior: 'hand-made', refine: false }, models)), 'map');
-  // a personal model ("adapt to my photos") refines instead of the shipped refiner, and batch manifests tell them apart
+  // a personal model ("adapt to my photos") refines instead of the shipped refiner whenever it is selected, and batch
+  // manifests tell them apart
   const personal = { id: 'personal:phone', refiner: '/user/models/phone/refiner.onnx' };
-  assert.deepEqual(learnedParts({ prior: 'hand-made', refine: true, personal }, models), { refiner: personal.refiner, refinerId: 'personal:phone' });
-  assert.equal(partsId(learnedParts({ prior: 'hand-made', refine: true, personal }, models)), 'map+refiner(personal:phone)');
-  assert.deepEqual(learnedParts({ prior: 'hand-made', refine: false, personal }, models), {});
+  for (const refine of [true, false]) {
+    assert.deepEqual(learnedParts({ prior: 'hand-made', refine, personal }, models), { refiner: personal.refiner, refinerId: 'personal:phone' });
+  }
+  assert.equal(partsId(learnedParts({ prior: 'hand-made', refine: false, personal }, models)), 'map+refiner(personal:phone)');
 });

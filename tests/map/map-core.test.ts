@@ -14,6 +14,7 @@ import { FftCache, pffft } from '../../src-main/engine/map/fft2d.ts';
 import { kernelMotion, kernelSimilarity, resizeKernel } from '../../src-main/engine/map/kernel.ts';
 import { motionFromEstimate } from '../../src-main/engine/map/kernel-motion.ts';
 import { estimatePhotoBlur } from '../../src-main/engine/map/photo-blur.ts';
+import { secondOpinion } from '../../src-main/engine/map/region-guard.ts';
 
 test('a known camera-shake kernel is recovered from a synthetic blurry image (correlation ≥ 0.8 up to a shift)', async () => {
   const [w, h] = [320, 256];
@@ -23,6 +24,25 @@ test('a known camera-shake kernel is recovered from a synthetic blurry image (co
   const ffts = new FftCache(await pffft());
   const est = await estimateKernel(ffts, { width: w, height: h, data: blurry }, { maxSize: 31, noise: 0.002 });
   assert.ok(kernelSimilarity(est.kernel, k) >= 0.8, `similarity ${kernelSimilarity(est.kernel, k).toFixed(3)}`);
+});
+
+test("the guard's second opinion, which selects its edges differently, recovers the same kernel from a clean blur", async () => {
+  const [w, h] = [320, 256];
+  const sharpPlane = await greyCrop(w, h);
+  const k = shakeKernel();
+  const blurry = { width: w, height: h, data: quantise(convolvePlane(sharpPlane, w, h, k)) };
+  const ffts = new FftCache(await pffft());
+  const first = await estimateKernel(ffts, blurry, { maxSize: 31, noise: 0.002 });
+  const second = await estimateKernel(ffts, blurry, { maxSize: 31, noise: 0.002, edgeSelection: 'side' });
+  assert.ok(kernelSimilarity(second.kernel, k) >= 0.8, `similarity ${kernelSimilarity(second.kernel, k).toFixed(3)}`);
+  assert.equal(secondOpinion(kernelSimilarity(first.kernel, second.kernel, 3)).factor, 1);
+});
+
+test('estimates that disagree leave a region as shot; agreeing ones keep their full confidence', () => {
+  assert.deepEqual(secondOpinion(0.5), { factor: 0, reason: 'estimates disagree' });
+  assert.deepEqual(secondOpinion(0.9), { factor: 1, reason: null });
+  const between = secondOpinion(0.7);
+  assert.ok(between.factor > 0 && between.factor < 1, `factor ${between.factor}`);
 });
 
 test('deconvolution with the true kernel gains at least 8 dB on a noise-free image', async () => {

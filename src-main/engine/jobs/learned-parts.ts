@@ -1,6 +1,7 @@
 /**
  * Which of the MAP core's learned parts a deblur uses: those the user's choice asks for, among those shipped in the
- * models folder, with a personal refiner ("adapt to my photos") in place of the shipped one when one is chosen.
+ * models folder; a personal refiner ("adapt to my photos") refines whenever it is the selected model, since
+ * selecting it is the user's choice of a refiner.
  * A part ships only when `npm run eval` shows it helping (models/MODEL_CARD.md), so a missing refiner is simply not
  * used; a learned prior asked for by name but not installed is an error.
  */
@@ -14,6 +15,7 @@ export type PriorChoice = 'hand-made' | 'learned';
 
 export interface LearnedPartsChoice {
   prior: PriorChoice;
+  /** Run the shipped refiner (a personal one runs whenever it is given). */
   refine: boolean;
   /** A personal model (id and refiner file) that refines instead of the shipped refiner. */
   personal?: { id: string; refiner: string };
@@ -29,10 +31,10 @@ export function learnedParts(choice: LearnedPartsChoice, dir = baseModelsDir()):
   if (choice.prior === 'learned' && !existsSync(denoiser)) {
     throw new MissingPartError(`the learned prior is not installed (${denoiser} is missing): use the hand-made prior`);
   }
-  const refinerPart = choice.personal ? { refiner: choice.personal.refiner, refinerId: choice.personal.id } : existsSync(refiner) ? { refiner } : {};
+  const refinerPart = choice.personal ? { refiner: choice.personal.refiner, refinerId: choice.personal.id } : choice.refine && existsSync(refiner) ? { refiner } : {};
   return {
     ...(choice.prior === 'learned' ? { denoiser } : {}),
-    ...(choice.refine ? refinerPart : {}),
+    ...refinerPart,
   };
 }
 

@@ -11,7 +11,7 @@ import { estimateKernel } from './estimate-kernel.ts';
 import type { KernelTask } from './map-tasks.ts';
 import { cleanKernel, kernelRadius, kernelSimilarity, oddSize, resizeKernel, trimKernel, type Kernel } from './kernel.ts';
 import { clippedMask, gaussianBlur, noiseSigma, resizePlane, type Plane } from './plane.ts';
-import { blurPresent, kernelPlausible, ringing, structure, type Verdict } from './region-guard.ts';
+import { blurPresent, kernelPlausible, ringing, secondOpinion, structure, type Verdict } from './region-guard.ts';
 import { dataWeight } from './data-weight.ts';
 
 export interface RegionKernel {
@@ -63,6 +63,8 @@ const GLOBAL_SIDE = 512;
 /** Smallest region side at working resolution. */
 const REGION_SIDE = 256;
 const CLIP_LEVEL = 0.97;
+/** Working px two estimates of one kernel may lie apart and still be the same kernel. */
+const SECOND_OPINION_SHIFT = 3;
 const MIN_CONFIDENCE = 0.1;
 
 /** Luma of the raster in sRGB values (0…1), or its brightest or darkest channel. */
@@ -128,12 +130,16 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
     ringing: async (plane, kernel, lambda) => ringing(ffts, plane, kernel, lambda),
   };
   const regionWork = opts.regions ?? here;
-  const estimatingGlobal = regionWork.kernel(crop(workPlane, gx0, gy0, gx1, gy1), { maxSize, noise: workNoise, clipped: maskOf(gx0, gy0, gx1, gy1) });
+  const globalTask = { maxSize, noise: workNoise, clipped: maskOf(gx0, gy0, gx1, gy1) };
+  const globalPlane = crop(workPlane, gx0, gy0, gx1, gy1);
+  // The second opinion runs beside the photo's kernel (on the other thread where there is one).
+  const estimatingGlobal = Promise.all([regionWork.kernel(globalPlane, globalTask), regionWork.kernel(globalPlane, { ...globalTask, edgeSelection: 'side' })]);
   // Meanwhile (where the estimate runs on another thread): the brightest and darkest channels the trials need.
   const atWork = (p: Plane) => (downscale > 1 ? resizePlane(p, ww, wh) : p);
   const extremes = { max: atWork(lumaPlane(raster, 'max')), min: atWork(lumaPlane(raster, 'min')) };
-  const global = await estimatingGlobal;
+  const [global, second] = await estimatingGlobal;
   opts.signal?.throwIfAborted();
+  const agreement = secondOpinion(kernelSimilarity(global, second, SECOND_OPINION_SHIFT));
   const cols = Math.max(1, Math.min(4, Math.floor(ww / REGION_SIDE)));
   const rows = Math.max(1, Math.min(4, Math.floor(wh / REGION_SIDE)));
   const xs = spans(ww, cols);
@@ -175,7 +181,7 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
 
   const regions: RegionKernel[] = await Promise.all(found.map(async (w) => {
     const kFull = toFullResolution(w.kernel, downscale);
-    const verdicts = [blurPresent(kFull, ownVariance), kernelPlausible(w.kernel), { factor: Math.max(w.structure, w.own ? 0 : 0.5), reason: w.reason }];
+    const verdicts = [blurPresent(kFull, ownVariance), kernelPlausible(w.kernel), { factor: Math.max(w.structure, w.own ? 0 : 0.5), reason: w.reason }, agreement];
     if (verdicts.every((v) => v.factor > 0)) {
       const [x0, y0, x1, y1] = w.bounds;
       // A colour channel can ring where the luminance does not (a light clipped in one channel): the trial runs on

@@ -23,8 +23,16 @@ export interface KernelEstimateOptions {
   clipped?: Uint8Array | null;
   /** Start from this kernel (a region refining the photo's kernel): only the finest scales run. */
   init?: Kernel;
+  /**
+   * How many of the latent's strongest gradients each direction keeps for the kernel fit: 'area' (Cho & Lee 2009:
+   * 2·√(gradient pixels · kernel pixels), the default) or 'side' (Pan et al. 2016: 20 per pixel of the kernel's
+   * side). The guard's second opinion estimates with the other rule.
+   */
+  edgeSelection?: EdgeSelection;
   signal?: AbortSignal;
 }
+
+export type EdgeSelection = 'area' | 'side';
 
 export interface KernelEstimate {
   kernel: Kernel;
@@ -79,7 +87,7 @@ export async function estimateKernel(ffts: FftCache, blurry: Plane, opts: Kernel
       await new Promise((resolve) => setImmediate(resolve));
       opts.signal?.throwIfAborted();
       latent = l0Restore(ffts, y, kernel, lambda);
-      kernel = solveKernel(ffts, { width: y.width, height: y.height, data: latent }, y, mask, size, kernel);
+      kernel = solveKernel(ffts, { width: y.width, height: y.height, data: latent }, y, mask, size, kernel, opts.edgeSelection);
       lambda = Math.max(lambdaMin, lambda / 1.1);
     }
   }
@@ -175,11 +183,11 @@ function gradients(p: Plane, mask: Uint8Array | null, W: number, H: number, marg
 }
 
 /**
- * Keeps only the strongest latent gradients (Cho & Lee 2009): in each of four direction bins at least
- * r·√(pixels·kernel pixels) of them survive, so every direction still constrains the kernel while weak edges and
- * small structures, which mislead the fit, drop out.
+ * Keeps only the strongest latent gradients: in each of four direction bins at least as many as `rule` says
+ * survive (Cho & Lee 2009: 2·√(pixels·kernel pixels); Pan et al. 2016: 20 per pixel of the kernel's side), so every
+ * direction still constrains the kernel while weak edges and small structures, which mislead the fit, drop out.
  */
-function selectStrongGradients(gx: Float32Array, gy: Float32Array, kernelPixels: number, r: number): void {
+function selectStrongGradients(gx: Float32Array, gy: Float32Array, size: number, rule: EdgeSelection): void {
   const n = gx.length;
   // Squared magnitudes rank like magnitudes and need no square root.
   const power = new Float64Array(n);
@@ -197,7 +205,7 @@ function selectStrongGradients(gx: Float32Array, gy: Float32Array, kernelPixels:
     binOf[i] = b;
     counts[b]++;
   }
-  const keep = Math.ceil(r * Math.sqrt(pixels * kernelPixels));
+  const keep = rule === 'area' ? Math.ceil(2 * Math.sqrt(pixels * size * size)) : Math.max(10, 20 * size);
   const bins = counts.map((c) => new Float64Array(c));
   const filled = [0, 0, 0, 0];
   for (let i = 0; i < n; i++) if (power[i] > 0) bins[binOf[i]][filled[binOf[i]]++] = power[i];
@@ -222,13 +230,13 @@ function selectStrongGradients(gx: Float32Array, gy: Float32Array, kernelPixels:
  * window); then non-negative, pruned and normalised. γ is relative to the latent's gradient energy, so the fit
  * does not depend on contrast or size.
  */
-export function solveKernel(ffts: FftCache, x: Plane, y: Plane, mask: Uint8Array | null, size: number, init: Kernel): Kernel {
+export function solveKernel(ffts: FftCache, x: Plane, y: Plane, mask: Uint8Array | null, size: number, init: Kernel, edgeSelection: EdgeSelection = 'area'): Kernel {
   const { W, H } = deconvSize(x.width, x.height, { size, data: new Float32Array(0) });
   const fft = ffts.get(W, H);
   const n = fft.spectrumLength / 2;
   const margin = Math.min((size - 1) / 2, Math.floor(Math.min(x.width, x.height) / 4));
   const [xx, xy] = gradients(x, mask, W, H, margin);
-  selectStrongGradients(xx, xy, size * size, 2);
+  selectStrongGradients(xx, xy, size, edgeSelection);
   const [yx, yy] = gradients(y, mask, W, H, margin);
   const Fxx = new Float32Array(fft.spectrumLength);
   const Fxy = new Float32Array(fft.spectrumLength);

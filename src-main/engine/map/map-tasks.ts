@@ -34,14 +34,15 @@ export class MapTaskRunner {
     this.tiles = new TileDeconvolver(ffts);
   }
 
-  async run<K extends MapTask['kind']>(task: Extract<MapTask, { kind: K }>): Promise<MapTaskResults[K]>;
-  async run(task: MapTask): Promise<MapTaskResults[MapTask['kind']]> {
+  /** `signal` cancels a kernel estimate between its iterations (where the task runs in the cancelling thread). */
+  async run<K extends MapTask['kind']>(task: Extract<MapTask, { kind: K }>, signal?: AbortSignal): Promise<MapTaskResults[K]>;
+  async run(task: MapTask, signal?: AbortSignal): Promise<MapTaskResults[MapTask['kind']]> {
     const ffts = await this.ffts;
     switch (task.kind) {
       case 'tile':
         return this.tiles.run(task.tile);
       case 'kernel':
-        return (await estimateKernel(ffts, task.plane, task.options)).kernel;
+        return (await estimateKernel(ffts, task.plane, { ...task.options, signal })).kernel;
       case 'ringing':
         return ringing(ffts, task.plane, task.kernel, task.lambda);
     }

@@ -34,8 +34,8 @@ export class MapThreads {
   private nextId = 0;
   private local: MapTaskRunner | null = null;
 
-  /** threads: 0 = all cores. */
-  constructor(threads = 0) {
+  /** threads: 0 = all cores. `signal` reaches the tasks that run in this thread (worker threads are stopped instead). */
+  constructor(threads = 0, private readonly signal?: AbortSignal) {
     const n = threads > 0 ? threads : Math.max(1, os.availableParallelism());
     if (!existsSync(fileURLToPath(workerModule())) || n === 1) {
       this.local = new MapTaskRunner(pffft().then((m) => new FftCache(m)));
@@ -78,7 +78,7 @@ export class MapThreads {
   }
 
   private submit<K extends MapTask['kind']>(task: Extract<MapTask, { kind: K }>): Promise<MapTaskResults[K]> {
-    if (this.local) return this.local.run(task);
+    if (this.local) return this.local.run(task, this.signal);
     return new Promise((resolve, reject) => {
       this.queue.push({ task, pending: { resolve: resolve as (r: unknown) => void, reject } });
       this.pump();
@@ -123,7 +123,7 @@ export class MapThreads {
  * own errors, and the cancel is what is reported.
  */
 export async function withMapThreads<T>(threads: number, signal: AbortSignal | undefined, fn: (threads: MapThreads) => Promise<T>): Promise<T> {
-  const pool = new MapThreads(threads);
+  const pool = new MapThreads(threads, signal);
   const abort = () => void pool.close();
   signal?.addEventListener('abort', abort, { once: true });
   try {
