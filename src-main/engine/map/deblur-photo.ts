@@ -189,7 +189,7 @@ async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: 
 /**
  * Adds one tile's cross-faded contribution to the running sum (rows from `accY0`, 3 floats a pixel): the photo
  * blended toward the tile's result by the guard's confidence, or the photo itself where the tile was left as shot.
- * A plain function, so the engine optimises this loop over every pixel apart from the async tile scheduling.
+ * Kept out of the async tile scheduling: a plain loop over every pixel of the tile's window.
  */
 function addTile(
   acc: Float32Array,
