@@ -11,7 +11,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { appRoot, baseModelsDir } from '../../src-main/engine/paths.ts';
+import { WORKING_SIDE } from '../../src-main/engine/map/blur-estimate.ts';
 import { Rng, synthesizeSample, type FloatImage } from '../../src-main/engine/synth/index.ts';
+import { floatToRaster } from '../eval/run-networks.ts';
 import { timeFftJs, timeOrtDft, timePffft, type FftTiming } from './fft-candidates.ts';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1,12,48' }, 'skip-peer': { type: 'boolean', default: false }, 'skip-training': { type: 'boolean', default: false } } });
@@ -25,8 +27,6 @@ function runCase(what: string, photo: string, arg: string): { seconds: number; p
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
-/** The long side the MAP core estimates the blur at (blur-estimate.ts's working resolution). */
-const WORKING_SIDE = 1024;
 /** The synth's draw of a camera shake for the bench photos (a 3.3 px half-extent at the working resolution). */
 const SHAKE_SEED = 1;
 
@@ -45,9 +45,7 @@ async function benchPhoto(mp: string): Promise<string> {
   const img: FloatImage = { width: ww, height: wh, data: new Float32Array(3 * n) };
   for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) img.data[c * n + i] = data[info.channels * i + c] / 255;
   const { blurry } = await synthesizeSample(img, 'uniform', new Rng(SHAKE_SEED));
-  const bytes = Buffer.alloc(3 * n);
-  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) bytes[3 * i + c] = Math.round(Math.min(1, Math.max(0, blurry.data[c * n + i])) * 255);
-  await sharp(bytes, { raw: { width: ww, height: wh, channels: 3 } }).resize(w, h, { fit: 'fill' }).jpeg({ quality: 92 }).toFile(file);
+  await sharp(floatToRaster(blurry).rgb, { raw: { width: ww, height: wh, channels: 3 } }).resize(w, h, { fit: 'fill' }).jpeg({ quality: 92 }).toFile(file);
   return file;
 }
 

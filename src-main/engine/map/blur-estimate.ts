@@ -55,7 +55,7 @@ export interface RegionWork {
 }
 
 /** Long side of the working image: enough for kernels, small enough to estimate in seconds. */
-const WORKING_SIDE = 1024;
+export const WORKING_SIDE = 1024;
 /** Noise the estimator copes with; noisier photos are estimated further downscaled. */
 const WORKING_NOISE = 0.004;
 /** Side of the window the photo's kernel is estimated on, at working resolution. */
