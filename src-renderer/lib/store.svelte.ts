@@ -93,6 +93,10 @@ export class AppState {
 
   image = $state<ImageInfo | null>(null);
   result = $state<DeblurResult | null>(null);
+  /** A running deblur's display-sized first look, shown until its result replaces it. */
+  preview = $state<{ id: string; previewUrl: string } | null>(null);
+  /** The deblur whose preview may show: its job, and the photo it deblurs. */
+  private previewFor: { jobId: string; imageId: string } | null = null;
   motion = $state<MotionResult | null>(null);
   strength = $state(1);
   compare = $state<'split' | 'side'>('split');
@@ -147,8 +151,18 @@ export class AppState {
     ]);
   }
 
+  /** What the viewer shows as "after": the result, or the running deblur's preview. */
+  get after(): { id: string; previewUrl: string } | null {
+    return this.result ?? this.preview;
+  }
+
   private onJob(e: JobEvent): void {
     this.jobs[e.jobId] = e;
+    const p = this.previewFor;
+    if (e.kind === 'deblur' && e.previewUrl && p?.jobId === e.jobId && this.image?.id === p.imageId) {
+      this.preview = { id: `preview-${e.jobId}`, previewUrl: e.previewUrl };
+      this.showBefore = false;
+    }
     if (this.busy && this.busy.jobId === e.jobId) {
       this.busy.fraction = e.fraction;
       this.busy.message = e.message;
@@ -347,6 +361,7 @@ export class AppState {
       const old = this.image;
       this.image = info;
       this.result = null;
+      this.preview = null;
       this.motion = null;
       this.showBefore = false;
       this.zoom = 'fit';
@@ -398,7 +413,12 @@ export class AppState {
   async deblur(): Promise<void> {
     const img = this.image;
     if (!img) return;
-    const r = await this.runJob('deblur', 'Deblur', (jobId) => this.api.deblur(img.id, jobId));
+    const r = await this.runJob('deblur', 'Deblur', (jobId) => {
+      this.previewFor = { jobId, imageId: img.id };
+      return this.api.deblur(img.id, jobId);
+    });
+    this.previewFor = null;
+    this.preview = null;
     if (r && this.image?.id === img.id) {
       this.result = r;
       this.showBefore = false;
@@ -457,7 +477,7 @@ export class AppState {
 
   // ---- view ------------------------------------------------------------------------------------------
   toggleBefore(): void {
-    if (this.result) this.showBefore = !this.showBefore;
+    if (this.after) this.showBefore = !this.showBefore;
   }
 
   async selectModel(id: string): Promise<void> {

@@ -254,6 +254,11 @@ const jobEventFields = {
   fraction: z.number(),
   message: z.string(),
   etaSeconds: z.number().nullable(),
+  /**
+   * Deblur: the result at preview size (the MAP core alone, from the same blur estimate), shown while the full
+   * resolution is still being deblurred; the call's answer replaces it.
+   */
+  previewUrl: z.string().optional(),
   /** Batch: the file being processed and per-file outcomes. */
   file: z
     .object({

@@ -19,6 +19,7 @@ declare const document: any;
 declare const window: any;
 declare const DataTransfer: any;
 declare const DragEvent: any;
+declare const MutationObserver: any;
 type HTMLElement = any;
 type HTMLInputElement = any;
 type HTMLImageElement = any;
@@ -485,6 +486,27 @@ test('adapt: start, the live "how much sharper" curve with the losses behind a t
   assert.ok(Number(await page.locator('[aria-label="Adaptation progress"]').getAttribute('aria-valuenow')) < 100, 'the bar is not full');
   assert.match(await page.locator('.live').innerText(), /cancelled at iteration \d+; the checkpoint is kept/);
   await shot(page, '11-adapt-cancelled');
+});
+
+test('a large photo shows its deblur preview first, then the full resolution replaces it', { skip }, async () => {
+  // larger than the display-sized previews (2048 px), in a folder no other test lists
+  await writeShakenPhoto(path.join(dirs.exports, 'large.jpg'), { width: 2400, height: 1600, seed: 5, streakPx: 12, angleDeg: 30 });
+  await page.click('[data-module="edit"]');
+  await page.keyboard.press('Control+o');
+  await pick(dirs.exports, 'large.jpg');
+  await page.waitForFunction(() => document.querySelector('.inspector .title')?.textContent === 'large.jpg');
+  // every label the "after" layer takes, in order
+  // (no named functions in page code: the test's transpiler would wrap them in a helper the page lacks)
+  await page.evaluate(() => {
+    window.__afterSeen = [];
+    new MutationObserver(() => {
+      for (const el of document.querySelectorAll('[data-after]')) if (window.__afterSeen.at(-1) !== el.getAttribute('data-after')) window.__afterSeen.push(el.getAttribute('data-after'));
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-after'] });
+  });
+  await page.click('[data-action="deblur"]');
+  await page.locator('[data-after="result"]').waitFor({ timeout: 120_000 });
+  assert.deepEqual(await page.evaluate(() => window.__afterSeen), ['preview', 'result']);
+  assert.equal(await page.locator('[data-after="result"]').textContent(), 'After · 100%');
 });
 
 test('the other panels render, and nothing broke the CSP', { skip }, async () => {

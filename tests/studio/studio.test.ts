@@ -63,6 +63,30 @@ test('deblur reports progress as job events and returns a result preview; export
   assert.ok(meta.exif?.includes(Buffer.from('TestCam')));
 });
 
+test('a deblur shows a display-sized preview first, from the same blur estimate, and its result replaces it', async () => {
+  // previews of 128 px a side make this 320 px photo one that gets a preview
+  const small = new Studio({ userDataDir: path.join(work, 'user-preview'), modelsDir: await tinyModelsDir(), assetUrl: (p) => `asset:${p}`, previewMaxSide: 128 });
+  const seen: JobEvent[] = [];
+  small.onJobEvent((e) => seen.push(e));
+  try {
+    const file = await writeShakenPhoto(path.join(work, 'preview.jpg'), { width: 320, height: 240, streakPx: 12, angleDeg: 20 });
+    const info = await small.openImage(file);
+    const res = await small.deblur(info.id, 'job-preview');
+    const previews = seen.filter((e) => e.jobId === 'job-preview' && e.previewUrl);
+    assert.equal(previews.length, 1);
+    assert.equal(previews[0].state, 'running');
+    assert.ok(seen.indexOf(previews[0]) < seen.findIndex((e) => e.jobId === 'job-preview' && e.state === 'done'));
+    const pixels = async (url: string) => sharp(Buffer.from((await small.readAsset(url.replace('asset:', '')))!.bytes)).raw().toBuffer({ resolveWithObject: true });
+    const [before, preview, result] = await Promise.all([pixels(info.previewUrl), pixels(previews[0].previewUrl!), pixels(res.previewUrl)]);
+    assert.deepEqual([preview.info.width, preview.info.height], [128, 96]);
+    const diff = (a: Buffer, b: Buffer) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
+    // deblurred like the result: nearer to it than the photo is
+    assert.ok(diff(preview.data, result.data) < 0.75 * diff(before.data, result.data), `${diff(preview.data, result.data)} vs ${diff(before.data, result.data)}`);
+  } finally {
+    await small.dispose();
+  }
+});
+
 test('the motion view reads the blur the MAP core found: arrows along the streak with its half-length, the blur trace and its regions', async () => {
   // a horizontal 12 px streak: half-extent 6 px
   const file = await writeShakenPhoto(path.join(work, 'c.jpg'), { width: 200, height: 100, streakPx: 12, angleDeg: 0 });

@@ -22,7 +22,7 @@ const SIZES: Record<string, [number, number]> = { '1': [1152, 864], '12': [4032,
 const models = baseModelsDir();
 const work = await fs.mkdtemp(path.join(os.tmpdir(), 'neurmap-bench-'));
 
-function runCase(what: string, photo: string, arg: string): { seconds: number; peakRssMB: number; cropMegapixels?: number } {
+function runCase(what: string, photo: string, arg: string): { seconds: number; peakRssMB: number; cropMegapixels?: number; previewSeconds?: number | null } {
   const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(appRoot, 'tools', 'bench', 'run-one.ts'), what, photo, arg], { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
@@ -67,6 +67,11 @@ for (const mp of values.sizes!.split(',')) {
   process.stderr.write(`MAP core on ${mp} MP…\n`);
   const m = runCase('map', photo, '');
   rows.push(['MAP core (hand-made prior)', `${mp} MP (${w}×${h})`, m.seconds.toFixed(2), (m.seconds / ((w * h) / 1e6)).toFixed(3), m.peakRssMB.toFixed(0), 'estimate + deconvolution, all cores']);
+  for (const [when, label] of [['ahead', 'clicked once the estimate made at opening is done'], ['at-open', 'clicked as the photo opens']] as const) {
+    process.stderr.write(`Editor deblur on ${mp} MP, ${label}…\n`);
+    const e = runCase('editor', photo, when);
+    rows.push([`Editor: Deblur (${label})`, `${mp} MP (${w}×${h})`, `preview ${e.previewSeconds === null ? '—' : e.previewSeconds!.toFixed(2)}, result ${e.seconds.toFixed(2)}`, (e.seconds / ((w * h) / 1e6)).toFixed(3), e.peakRssMB.toFixed(0), 'from the click: the display-sized preview, then the full resolution']);
+  }
   const denoiser = path.join(models, 'denoiser.onnx');
   const refiner = path.join(models, 'refiner.onnx');
   const has = async (f: string) => fs.access(f).then(() => true, () => false);

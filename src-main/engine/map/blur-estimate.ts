@@ -50,8 +50,8 @@ export interface EstimateOptions {
 
 /** The per-region work of an estimate, which can run on other threads (map-threads.ts). */
 export interface RegionWork {
-  kernel(plane: Plane, options: KernelTask): Promise<Kernel>;
-  ringing(plane: Plane, kernel: Kernel, lambda: number): Promise<Verdict>;
+  kernel(plane: Plane, options: KernelTask, signal?: AbortSignal): Promise<Kernel>;
+  ringing(plane: Plane, kernel: Kernel, lambda: number, signal?: AbortSignal): Promise<Verdict>;
 }
 
 /** Long side of the working image: enough for kernels, small enough to estimate in seconds. */
@@ -133,7 +133,7 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
   const globalTask = { maxSize, noise: workNoise, clipped: maskOf(gx0, gy0, gx1, gy1) };
   const globalPlane = crop(workPlane, gx0, gy0, gx1, gy1);
   // The second opinion runs beside the photo's kernel (on the other thread where there is one).
-  const estimatingGlobal = Promise.all([regionWork.kernel(globalPlane, globalTask), regionWork.kernel(globalPlane, { ...globalTask, edgeSelection: 'side' })]);
+  const estimatingGlobal = Promise.all([regionWork.kernel(globalPlane, globalTask, opts.signal), regionWork.kernel(globalPlane, { ...globalTask, edgeSelection: 'side' }, opts.signal)]);
   // Meanwhile (where the estimate runs on another thread): the brightest and darkest channels the trials need.
   const atWork = (p: Plane) => (downscale > 1 ? resizePlane(p, ww, wh) : p);
   const extremes = { max: atWork(lumaPlane(raster, 'max')), min: atWork(lumaPlane(raster, 'min')) };
@@ -157,7 +157,7 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
       let kernel = global;
       let own = cols * rows === 1; // a single region's kernel is the photo's
       if (!own && s.factor > 0) {
-        kernel = await regionWork.kernel(crop(workPlane, x0, y0, x1, y1), { maxSize, noise: workNoise, clipped: maskOf(x0, y0, x1, y1), init: global });
+        kernel = await regionWork.kernel(crop(workPlane, x0, y0, x1, y1), { maxSize, noise: workNoise, clipped: maskOf(x0, y0, x1, y1), init: global }, opts.signal);
         opts.signal?.throwIfAborted();
         own = true;
       }
@@ -186,7 +186,7 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
       const [x0, y0, x1, y1] = w.bounds;
       // A colour channel can ring where the luminance does not (a light clipped in one channel): the trial runs on
       // the luminance and on the brightest and darkest channel.
-      const trials = await Promise.all([resized, extremes.max, extremes.min].map((p) => regionWork.ringing(crop(p, x0, y0, x1, y1), w.kernel, dataWeight(workNoise))));
+      const trials = await Promise.all([resized, extremes.max, extremes.min].map((p) => regionWork.ringing(crop(p, x0, y0, x1, y1), w.kernel, dataWeight(workNoise), opts.signal)));
       opts.signal?.throwIfAborted();
       verdicts.push(trials.reduce((a, b) => (b.factor < a.factor ? b : a)));
     }

@@ -15,6 +15,7 @@ import type { DeconvParams } from './deconvolve.ts';
 import { centreKernel, normalise, padKernel, type Kernel } from './kernel.ts';
 import { bracket } from './kernel-motion.ts';
 import { dataWeight } from './data-weight.ts';
+import { scaleEstimate } from './scale-estimate.ts';
 import type { ImagePrior } from './image-prior.ts';
 
 export interface MapDeblurOptions {
@@ -29,6 +30,13 @@ export interface MapDeblurOptions {
   estimate?: BlurEstimate;
   /** The learned image prior for the luminance (models/denoiser.onnx); absent: the hyper-Laplacian alone. */
   learnedPrior?: LearnedPriorOptions;
+  /** Running MAP core threads to use (the editor keeps them warm between runs); absent: `threads` new ones. */
+  pool?: MapThreads;
+  /**
+   * A smaller copy of the photo (the editor's display size), deblurred with the same estimate (scaled) and the
+   * hand-made prior as soon as the estimate is there, and handed over before the full resolution starts.
+   */
+  preview?: { raster: Raster; onResult: (r: MapDeblurResult) => Promise<void> | void };
 }
 
 export interface LearnedPriorOptions {
@@ -43,6 +51,8 @@ export interface MapDeblurResult extends DeblurResult {
 }
 
 const CLIP_LEVEL = 0.98;
+/** Share of a run's progress that the blur estimate takes (the rest is the deconvolution). */
+export const ESTIMATE_SHARE = 0.4;
 /** Cross-fade width between neighbouring tiles, px. */
 const FEATHER = 32;
 
@@ -90,7 +100,14 @@ function fade(v: number, a: number, b: number, len: number): number {
 }
 
 export function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {}): Promise<MapDeblurResult> {
-  return withMapThreads(opts.threads ?? 0, opts.signal, (threads) => deblurOnThreads(raster, opts, threads));
+  return withMapThreads(opts.pool ?? opts.threads ?? 0, opts.signal, (threads) => deblurOnThreads(raster, opts, threads));
+}
+
+/** Tiles for a preview: about one a thread (a preview's tiles are few, and each costs a thread's start-up). */
+function previewTileSize(r: Raster, threads: number): number {
+  const long = Math.max(r.width, r.height);
+  const short = Math.min(r.width, r.height);
+  return Math.ceil(Math.max(long / threads, short / 1.4));
 }
 
 async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: MapThreads): Promise<MapDeblurResult> {
@@ -100,15 +117,21 @@ async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: 
     const elapsed = performance.now() - started;
     opts.onProgress?.({ stage, fraction, etaMs: fraction > 0.05 ? (elapsed / fraction) * (1 - fraction) : null });
   };
-  const ESTIMATE_SHARE = 0.4;
   const estimate = opts.estimate ?? await estimatePhotoBlur(raster, {
     signal: opts.signal,
     regions: threads,
     onProgress: (f) => report('estimating blur', ESTIMATE_SHARE * f),
   });
   opts.signal?.throwIfAborted();
-  const data = new Uint16Array(W * H * 3);
   const active = estimate.regions.some((r) => r.confidence > 0);
+  // a photo left as shot comes back at once: nothing to preview
+  if (opts.preview && active) {
+    const { raster: small, onResult } = opts.preview;
+    const scaled = scaleEstimate(estimate, small.width, small.height);
+    await onResult(await deblurOnThreads(small, { signal: opts.signal, estimate: scaled, tileSize: previewTileSize(small, threads.threads) }, threads));
+    opts.signal?.throwIfAborted();
+  }
+  const data = new Uint16Array(W * H * 3);
   const rgb = raster.rgb;
   const scale = 1 / maxValue(raster.depth);
   if (!active) {
@@ -153,7 +176,7 @@ async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: 
       const ty0 = Math.max(0, oy0 - margin);
       const tw = Math.min(W, ox1 + margin) - tx0;
       const th = Math.min(H, oy1 + margin) - ty0;
-      const out = confidence > 0 ? threads.deconvolve({ planes: readPlanes(raster, tx0, ty0, tw, th), width: tw, height: th, kernel, params, prior }) : null;
+      const out = confidence > 0 ? threads.deconvolve({ planes: readPlanes(raster, tx0, ty0, tw, th), width: tw, height: th, kernel, params, prior }, opts.signal) : null;
       // a tile that fails while an earlier one is awaited is reported when its turn comes
       out?.catch(() => {});
       return { x0, x1, ox0, ox1, tx0, ty0, tw, out };

@@ -142,6 +142,37 @@ export function resizeKernel(k: Kernel, size: number, scale: number): Kernel {
   return normalise({ size, data: d });
 }
 
+/**
+ * The kernel as a photo `factor` times smaller sees it: every value splatted bilinearly to its scaled place, so thin
+ * shake paths keep their mass (sampling them, as resizeKernel does, can step over them); centre kept, trimmed.
+ */
+export function shrinkKernel(k: Kernel, factor: number): Kernel {
+  if (factor <= 1) return k;
+  // room for the splat's far neighbours on both sides
+  const side = Math.ceil(k.size / factor) + 3;
+  const size = side % 2 ? side : side + 1;
+  const d = new Float32Array(size * size);
+  const c0 = (k.size - 1) / 2;
+  const c1 = (size - 1) / 2;
+  for (let y = 0; y < k.size; y++) {
+    for (let x = 0; x < k.size; x++) {
+      const v = k.data[y * k.size + x];
+      if (v === 0) continue;
+      const tx = (x - c0) / factor + c1;
+      const ty = (y - c0) / factor + c1;
+      const x0 = Math.floor(tx);
+      const y0 = Math.floor(ty);
+      const fx = tx - x0;
+      const fy = ty - y0;
+      d[y0 * size + x0] += v * (1 - fx) * (1 - fy);
+      d[y0 * size + x0 + 1] += v * fx * (1 - fy);
+      d[(y0 + 1) * size + x0] += v * (1 - fx) * fy;
+      d[(y0 + 1) * size + x0 + 1] += v * fx * fy;
+    }
+  }
+  return trimKernel(normalise({ size, data: d }));
+}
+
 /** A kernel placed in a larger odd window (centre kept), or cropped to a smaller one. */
 export function padKernel(k: Kernel, size: number): Kernel {
   const d = new Float32Array(size * size);

@@ -28,11 +28,12 @@ function workerModule(): URL {
 export class MapThreads {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
-  private readonly queue: Array<{ task: MapTask; pending: Pending }> = [];
+  private readonly queue: Array<{ task: MapTask; signal?: AbortSignal; pending: Pending }> = [];
   private readonly pending = new Map<number, Pending>();
   private readonly busy = new Map<Worker, number>();
   private nextId = 0;
   private local: MapTaskRunner | null = null;
+  private stopped = false;
 
   /** threads: 0 = all cores. `signal` reaches the tasks that run in this thread (worker threads are stopped instead). */
   constructor(threads = 0, private readonly signal?: AbortSignal) {
@@ -65,30 +66,48 @@ export class MapThreads {
     return this.workers.length || 1;
   }
 
-  deconvolve(tile: TileTask): Promise<Float32Array[]> {
-    return this.submit({ kind: 'tile', tile });
+  /** True where tasks run in the calling thread (one thread asked for, or no worker module beside this one). */
+  get runsHere(): boolean {
+    return this.local !== null;
   }
 
-  kernel(plane: Plane, options: KernelTask): Promise<Kernel> {
-    return this.submit({ kind: 'kernel', plane, options });
+  /** True once closed (by its owner, or by a cancel of a run on it): its owner starts new threads. */
+  get closed(): boolean {
+    return this.stopped;
   }
 
-  ringing(plane: Plane, kernel: Kernel, lambda: number): Promise<Verdict> {
-    return this.submit({ kind: 'ringing', plane, kernel, lambda });
+  /**
+   * Each task may carry its run's cancel signal: a task still queued when its run is cancelled never starts (on a
+   * pool that outlives runs, a cancelled run must not hold up the next one).
+   */
+  deconvolve(tile: TileTask, signal?: AbortSignal): Promise<Float32Array[]> {
+    return this.submit({ kind: 'tile', tile }, signal);
   }
 
-  private submit<K extends MapTask['kind']>(task: Extract<MapTask, { kind: K }>): Promise<MapTaskResults[K]> {
-    if (this.local) return this.local.run(task, this.signal);
+  kernel(plane: Plane, options: KernelTask, signal?: AbortSignal): Promise<Kernel> {
+    return this.submit({ kind: 'kernel', plane, options }, signal);
+  }
+
+  ringing(plane: Plane, kernel: Kernel, lambda: number, signal?: AbortSignal): Promise<Verdict> {
+    return this.submit({ kind: 'ringing', plane, kernel, lambda }, signal);
+  }
+
+  private submit<K extends MapTask['kind']>(task: Extract<MapTask, { kind: K }>, signal?: AbortSignal): Promise<MapTaskResults[K]> {
+    if (this.local) return this.local.run(task, signal ?? this.signal);
     return new Promise((resolve, reject) => {
-      this.queue.push({ task, pending: { resolve: resolve as (r: unknown) => void, reject } });
+      this.queue.push({ task, signal, pending: { resolve: resolve as (r: unknown) => void, reject } });
       this.pump();
     });
   }
 
   private pump(): void {
     while (this.idle.length && this.queue.length) {
+      const { task, signal, pending } = this.queue.shift()!;
+      if (signal?.aborted) {
+        pending.reject(signal.reason);
+        continue;
+      }
       const w = this.idle.pop()!;
-      const { task, pending } = this.queue.shift()!;
       const id = this.nextId++;
       this.pending.set(id, pending);
       this.busy.set(w, id);
@@ -107,6 +126,7 @@ export class MapThreads {
 
   /** Stops the threads; queued and running tasks fail. */
   async close(): Promise<void> {
+    this.stopped = true;
     const err = new Error('the MAP core stopped');
     for (const q of this.queue.splice(0)) q.pending.reject(err);
     for (const p of this.pending.values()) p.reject(err);
@@ -119,11 +139,14 @@ export class MapThreads {
 }
 
 /**
- * Runs `fn` on MAP core threads that close when it ends, or at once on a cancel: their tasks then fail with their
- * own errors, and the cancel is what is reported.
+ * Runs `fn` on MAP core threads: `threads` new ones that close when it ends, or a running pool that stays (the
+ * editor keeps one warm between runs). Either closes at once on a cancel: their tasks then fail with their own
+ * errors, and the cancel is what is reported.
  */
-export async function withMapThreads<T>(threads: number, signal: AbortSignal | undefined, fn: (threads: MapThreads) => Promise<T>): Promise<T> {
-  const pool = new MapThreads(threads, signal);
+export async function withMapThreads<T>(threads: number | MapThreads, signal: AbortSignal | undefined, fn: (threads: MapThreads) => Promise<T>): Promise<T> {
+  const owned = typeof threads === 'number';
+  const pool = owned ? new MapThreads(threads, signal) : threads;
+  if (pool.closed) throw new Error('the MAP core stopped');
   const abort = () => void pool.close();
   signal?.addEventListener('abort', abort, { once: true });
   try {
@@ -133,6 +156,6 @@ export async function withMapThreads<T>(threads: number, signal: AbortSignal | u
     throw err;
   } finally {
     signal?.removeEventListener('abort', abort);
-    await pool.close();
+    if (owned) await pool.close();
   }
 }

@@ -28,6 +28,7 @@ import type { MotionResult } from '../infer/motion.ts';
 import { heatMap, rasterToPng } from '../infer/motion-render.ts';
 import { estimatePhotoBlur } from '../map/photo-blur.ts';
 import { deblurWithMapCore } from '../jobs/map-pipeline.ts';
+import { ESTIMATE_SHARE as MAP_ESTIMATE_SHARE } from '../map/deblur-photo.ts';
 import { learnedParts, partsId, selectedPersonalRefiner } from '../jobs/learned-parts.ts';
 import { motionFromEstimate, regionSummary } from '../map/kernel-motion.ts';
 import { renderKernelTrace } from '../map/kernel-trace.ts';
@@ -47,6 +48,7 @@ import { JsonStore } from './json-store.ts';
 import { createModelRegistry } from './locations.ts';
 import { downscaleRaster, PREVIEW_MAX_SIDE, rasterPreview, resultPreview, THUMBNAIL_MAX_SIDE } from './previews.ts';
 import { AdaptJobs } from './adapt-jobs.ts';
+import { WarmMapCore } from './warm-map-core.ts';
 
 /** Tile progress of a network run as job progress. */
 function tileProgress(progress: JobContext['progress']): (p: Progress) => void {
@@ -58,6 +60,8 @@ export interface StudioOptions {
   modelsDir: string;
   /** Turns an asset path ("preview/<id>") into a URL the shell serves. */
   assetUrl: (assetPath: string) => string;
+  /** Long side of the display-sized renderings (default PREVIEW_MAX_SIDE; tests use small photos and sides). */
+  previewMaxSide?: number;
 }
 
 const RecentSchema = z.array(z.string()).max(50);
@@ -69,8 +73,12 @@ const FOLDER_SCORE_SIDE = 768;
 interface OpenImage {
   info: ImageInfo;
   photo: DecodedPhoto;
-  /** The MAP core's blur estimate, made by the first deblur or motion analysis and shared by both. */
+  /**
+   * The MAP core's blur estimate, shared by deblur and the motion view: estimated in the background from the moment
+   * the photo opens (`estimating`), or by the first of them to need it.
+   */
   estimate: BlurEstimate | null;
+  estimating: Promise<BlurEstimate | null> | null;
   motion: MotionResult | null;
 }
 
@@ -90,6 +98,7 @@ export class Studio implements StudioApi {
   private readonly assets = new Map<string, Asset | (() => Promise<Asset>)>();
   private readonly folderScores = new Map<string, { mtimeMs: number; score: number }>();
   private readonly adapt: AdaptJobs;
+  private readonly mapCore: WarmMapCore;
   /** Every deblur path's sessions and threads, as Settings choose (the app's deblur, its batch, systemInfo). */
   readonly sessions: SessionProvider;
 
@@ -99,6 +108,7 @@ export class Studio implements StudioApi {
     this.sessions = new SessionProvider(() => this.settingsStore.read());
     this.recentStore = new JsonStore(path.join(opts.userDataDir, 'recent.json'), (raw) => RecentSchema.parse(raw), () => []);
     this.adapt = new AdaptJobs(this.registry, this.jobs, opts.userDataDir);
+    this.mapCore = new WarmMapCore(() => this.sessions.mapThreads());
   }
 
   // ---- system ----
@@ -129,6 +139,7 @@ export class Studio implements StudioApi {
     const next = settingsSchema.parse({ ...(await this.settingsStore.read()), ...patch });
     await this.settingsStore.write(next);
     await this.sessions.close(); // the next run opens sessions with the new provider and threads
+    await this.mapCore.close();
     return next;
   }
 
@@ -143,7 +154,7 @@ export class Studio implements StudioApi {
   async openImage(file: string): Promise<ImageInfo> {
     const photo = await decodeImage(file);
     const id = this.jobs.newId();
-    const preview = await rasterPreview(photo.raster);
+    const preview = await rasterPreview(photo.raster, this.previewSide);
     const info: ImageInfo = {
       id,
       path: file,
@@ -157,14 +168,22 @@ export class Studio implements StudioApi {
       previewWidth: preview.width,
       previewHeight: preview.height,
     };
-    this.images.set(id, { info, photo, estimate: null, motion: null });
+    const img: OpenImage = { info, photo, estimate: null, estimating: null, motion: null };
+    this.images.set(id, img);
     await this.evictOldImages();
+    img.estimating = this.mapCore.estimateAhead(photo.raster);
+    void img.estimating.then((e) => {
+      img.estimating = null;
+      img.estimate ??= e;
+    });
     const recent = [file, ...(await this.recentStore.read()).filter((p) => p !== file)].slice(0, RECENT_MAX);
     await this.recentStore.write(recent);
     return info;
   }
 
   async closeImage(id: string): Promise<void> {
+    const img = this.images.get(id);
+    if (img) this.mapCore.stopAhead(img.photo.raster);
     this.images.delete(id);
     this.dropAssets(`preview/${id}`);
     this.dropAssets(`heatmap/${id}`);
@@ -197,19 +216,37 @@ export class Studio implements StudioApi {
     const settings = await this.settingsStore.read();
     const threads = await this.sessions.mapThreads();
     const parts = learnedParts({ ...settings, personal: await selectedPersonalRefiner(this.registry) });
+    const pool = await this.mapCore.pooled();
+    // A display-sized first look (the MAP core alone) shows while the full resolution is deblurred.
+    const small = await downscaleRaster(img.photo.raster, this.previewSide);
     const result = await this.jobs.run(
       jobId,
       'deblur',
-      ({ signal, progress }) =>
-        deblurWithMapCore(img.photo.raster, {
+      async ({ signal, progress }) => {
+        const stage = (p: { stage: string; fraction: number; etaMs: number | null }) => progress({ fraction: p.fraction, message: p.stage, etaSeconds: p.etaMs === null ? null : p.etaMs / 1000 });
+        const estimate = img.estimate ?? (await this.mapCore.awaitAhead(img.photo.raster, signal, (f) => stage({ stage: 'estimating blur', fraction: MAP_ESTIMATE_SHARE * f, etaMs: null })));
+        return deblurWithMapCore(img.photo.raster, {
           parts,
           openRefiner: (file) => this.sessions.open(file, 'refine'),
           signal,
           threads,
+          pool: pool ?? undefined,
           tileSize: settings.tileSize,
-          estimate: img.estimate ?? undefined,
-          onProgress: (p) => progress({ fraction: p.fraction, message: p.stage, etaSeconds: p.etaMs === null ? null : p.etaMs / 1000 }),
-        }),
+          estimate: estimate ?? undefined,
+          preview:
+            small.factor > 1
+              ? {
+                  raster: small.raster,
+                  onResult: async (r) => {
+                    const rendering = await resultPreview(r, this.previewSide);
+                    const previewUrl = this.addAsset(`preview/${id}-deblur-${jobId}.jpg`, { mime: 'image/jpeg', bytes: rendering.bytes });
+                    progress({ fraction: MAP_ESTIMATE_SHARE, message: 'preview shown; deblurring at full resolution', etaSeconds: null, previewUrl });
+                  },
+                }
+              : undefined,
+          onProgress: stage,
+        });
+      },
       (r) => ({
         message: r.estimate.regions.every((g) => g.confidence === 0)
           ? `no blur worth undoing was found (${r.estimate.regions[0]?.reason ?? 'sharp'}): the photo is left as it was`
@@ -219,7 +256,7 @@ export class Studio implements StudioApi {
     img.estimate = result.estimate;
     const resultId = this.jobs.newId();
     this.results.set(resultId, { imageId: id, result });
-    const preview = await resultPreview(result);
+    const preview = await resultPreview(result, this.previewSide);
     return {
       id: resultId,
       imageId: id,
@@ -234,7 +271,7 @@ export class Studio implements StudioApi {
     const img = this.image(id);
     const motion = await this.motionOf(img, jobId);
     const estimate = img.estimate!;
-    const heat = heatMap(motion.field, { maxSide: PREVIEW_MAX_SIDE });
+    const heat = heatMap(motion.field, { maxSide: this.previewSide });
     return {
       imageId: id,
       grid: {
@@ -382,11 +419,16 @@ export class Studio implements StudioApi {
 
   async dispose(): Promise<void> {
     this.jobs.cancelAll();
+    await this.mapCore.close();
     await this.adapt.dispose();
     await this.sessions.close();
   }
 
   // ---- internals ----
+
+  private get previewSide(): number {
+    return this.opts.previewMaxSide ?? PREVIEW_MAX_SIDE;
+  }
 
   private image(id: string): OpenImage {
     const img = this.images.get(id);
@@ -415,12 +457,16 @@ export class Studio implements StudioApi {
   private async motionOf(img: OpenImage, jobId: string): Promise<MotionResult> {
     if (img.motion) return img.motion;
     const threads = await this.sessions.mapThreads();
+    const pool = await this.mapCore.pooled();
     const estimate =
       img.estimate ??
       (await this.jobs.run(
         jobId,
         'motion',
-        ({ signal, progress }) => estimatePhotoBlur(img.photo.raster, { signal, threads, onProgress: (f) => progress({ fraction: f, message: 'estimating blur', etaSeconds: null }) }),
+        async ({ signal, progress }) => {
+          const onProgress = (f: number) => progress({ fraction: f, message: 'estimating blur', etaSeconds: null });
+          return (await this.mapCore.awaitAhead(img.photo.raster, signal, onProgress)) ?? estimatePhotoBlur(img.photo.raster, { signal, threads, onProgress, ...(pool ? { regions: pool } : {}) });
+        },
         (e) => ({ message: `blur score ${motionFromEstimate(e).blurScore.toFixed(1)} px` }),
       ));
     img.estimate = estimate;
