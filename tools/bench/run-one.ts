@@ -1,6 +1,6 @@
 /**
  * One benchmark case in a fresh process, so its peak RSS is its own:
- *   node --import tsx tools/bench/run-one.ts <map|deblur|motion|maxim|editor> <photo> <learned-parts-json|model|crop|ahead|at-open>
+ *   node --import tsx tools/bench/run-one.ts <map|deblur|motion|maxim|editor> <photo> <learned-parts-json|model|crop|seconds>
  * Prints one JSON line: seconds end to end (decode → deblur → encode → write) and peak RSS.
  */
 import fs from 'node:fs/promises';
@@ -54,11 +54,11 @@ if (what === 'deblur') {
   seconds = (performance.now() - t) / 1000;
   extra = { cropMegapixels: (side * side) / 1e6 };
 } else if (what === 'editor') {
-  // The editor's one-click deblur through the Studio, as the app runs it: arg 'ahead' clicks Deblur once the blur
-  // estimate made at opening is done, 'at-open' at once. Seconds from the click to the preview and to the result.
+  // The editor's one-click deblur through the Studio, as the app runs it: Deblur clicked `arg` seconds after the photo
+  // opened (the analysis ahead runs meanwhile). Seconds from the click to the preview and to the result.
   const studio = new Studio({ userDataDir: await fs.mkdtemp(path.join(os.tmpdir(), 'neurmap-bench-user-')), modelsDir: baseModelsDir(), assetUrl: (p) => p });
   const info = await studio.openImage(photo);
-  if (arg === 'ahead') await studio.estimateMotion(info.id, 'bench-motion');
+  await new Promise((resolve) => setTimeout(resolve, 1000 * Number(arg)));
   let preview: number | null = null;
   studio.onJobEvent((e) => {
     if (e.previewUrl && preview === null) preview = (performance.now() - t) / 1000;

@@ -8,7 +8,7 @@ import { createRaster, type Raster } from '../image/raster.ts';
 import { deblurRaster } from '../infer/deblur.ts';
 import type { ModelSession } from '../infer/session.ts';
 import type { BlurEstimate } from '../map/blur-estimate.ts';
-import { mapDeblurRaster, type MapDeblurOptions, type MapDeblurResult } from '../map/deblur-photo.ts';
+import { mapDeblurRaster, type MapDeblurResult } from '../map/deblur-photo.ts';
 import type { MapThreads } from '../map/map-threads.ts';
 import { kernelMotion } from '../map/kernel.ts';
 
@@ -30,8 +30,6 @@ export interface MapPipelineOptions {
   estimate?: BlurEstimate;
   /** Running MAP core threads (the editor's); absent: `threads` new ones for this run. */
   pool?: MapThreads;
-  /** A display-sized first look, handed over before the full resolution (the MAP core alone: mapDeblurRaster). */
-  preview?: MapDeblurOptions['preview'];
   signal?: AbortSignal;
   onProgress?: (p: { stage: string; fraction: number; etaMs: number | null }) => void;
 }
@@ -58,7 +56,6 @@ export async function deblurWithMapCore(raster: Raster, opts: MapPipelineOptions
     tileSize: opts.tileSize,
     estimate: opts.estimate,
     pool: opts.pool,
-    preview: opts.preview,
     learnedPrior: parts.denoiser ? { model: parts.denoiser } : undefined,
     onProgress: (p) => opts.onProgress?.({ ...p, fraction: mapShare * p.fraction }),
   });

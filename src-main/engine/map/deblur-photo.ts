@@ -32,11 +32,6 @@ export interface MapDeblurOptions {
   learnedPrior?: LearnedPriorOptions;
   /** Running MAP core threads to use (the editor keeps them warm between runs); absent: `threads` new ones. */
   pool?: MapThreads;
-  /**
-   * A smaller copy of the photo (the editor's display size), deblurred with the same estimate (scaled) and the
-   * hand-made prior as soon as the estimate is there, and handed over before the full resolution starts.
-   */
-  preview?: { raster: Raster; onResult: (r: MapDeblurResult) => Promise<void> | void };
 }
 
 export interface LearnedPriorOptions {
@@ -56,6 +51,11 @@ export const ESTIMATE_SHARE = 0.4;
 /** Cross-fade width between neighbouring tiles, px. */
 const FEATHER = 32;
 
+
+/** Whether a run with this estimate changes the photo at all (the guard may leave every region as shot). */
+export function deconvolves(e: BlurEstimate): boolean {
+  return e.regions.some((r) => r.confidence > 0);
+}
 
 /** The kernel at a point: region kernels blended bilinearly between region centres. */
 export function kernelAt(e: BlurEstimate, x: number, y: number): { kernel: Kernel; confidence: number } {
@@ -103,11 +103,14 @@ export function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {}): Pr
   return withMapThreads(opts.pool ?? opts.threads ?? 0, opts.signal, (threads) => deblurOnThreads(raster, opts, threads));
 }
 
-/** Tiles for a preview: about one a thread (a preview's tiles are few, and each costs a thread's start-up). */
-function previewTileSize(r: Raster, threads: number): number {
-  const long = Math.max(r.width, r.height);
-  const short = Math.min(r.width, r.height);
-  return Math.ceil(Math.max(long / threads, short / 1.4));
+/**
+ * How to deblur a smaller copy of a photo (the editor's display-sized preview) with the photo's estimate: the
+ * estimate scaled to the copy, and about one tile a thread (a preview has few tiles; each costs a thread's start).
+ */
+export function previewOptions(small: Raster, estimate: BlurEstimate, threads: number): Pick<MapDeblurOptions, 'estimate' | 'tileSize'> {
+  const long = Math.max(small.width, small.height);
+  const short = Math.min(small.width, small.height);
+  return { estimate: scaleEstimate(estimate, small.width, small.height), tileSize: Math.ceil(Math.max(long / threads, short / 1.4)) };
 }
 
 async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: MapThreads): Promise<MapDeblurResult> {
@@ -123,14 +126,7 @@ async function deblurOnThreads(raster: Raster, opts: MapDeblurOptions, threads: 
     onProgress: (f) => report('estimating blur', ESTIMATE_SHARE * f),
   });
   opts.signal?.throwIfAborted();
-  const active = estimate.regions.some((r) => r.confidence > 0);
-  // a photo left as shot comes back at once: nothing to preview
-  if (opts.preview && active) {
-    const { raster: small, onResult } = opts.preview;
-    const scaled = scaleEstimate(estimate, small.width, small.height);
-    await onResult(await deblurOnThreads(small, { signal: opts.signal, estimate: scaled, tileSize: previewTileSize(small, threads.threads) }, threads));
-    opts.signal?.throwIfAborted();
-  }
+  const active = deconvolves(estimate);
   const data = new Uint16Array(W * H * 3);
   const rgb = raster.rgb;
   const scale = 1 / maxValue(raster.depth);

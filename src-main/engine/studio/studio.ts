@@ -28,7 +28,9 @@ import type { MotionResult } from '../infer/motion.ts';
 import { heatMap, rasterToPng } from '../infer/motion-render.ts';
 import { estimatePhotoBlur } from '../map/photo-blur.ts';
 import { deblurWithMapCore } from '../jobs/map-pipeline.ts';
-import { ESTIMATE_SHARE as MAP_ESTIMATE_SHARE } from '../map/deblur-photo.ts';
+import { deconvolves, ESTIMATE_SHARE as MAP_ESTIMATE_SHARE, mapDeblurRaster, previewOptions, type MapDeblurResult } from '../map/deblur-photo.ts';
+import { withMapThreads, type MapThreads } from '../map/map-threads.ts';
+import type { Raster } from '../image/raster.ts';
 import { learnedParts, partsId, selectedPersonalRefiner } from '../jobs/learned-parts.ts';
 import { motionFromEstimate, regionSummary } from '../map/kernel-motion.ts';
 import { renderKernelTrace } from '../map/kernel-trace.ts';
@@ -74,11 +76,10 @@ interface OpenImage {
   info: ImageInfo;
   photo: DecodedPhoto;
   /**
-   * The MAP core's blur estimate, shared by deblur and the motion view: estimated in the background from the moment
-   * the photo opens (`estimating`), or by the first of them to need it.
+   * The MAP core's blur estimate, shared by deblur and the motion view: made in the background from the moment the
+   * photo opens (warm-map-core.ts), or by the first of them to need it.
    */
   estimate: BlurEstimate | null;
-  estimating: Promise<BlurEstimate | null> | null;
   motion: MotionResult | null;
 }
 
@@ -168,12 +169,10 @@ export class Studio implements StudioApi {
       previewWidth: preview.width,
       previewHeight: preview.height,
     };
-    const img: OpenImage = { info, photo, estimate: null, estimating: null, motion: null };
+    const img: OpenImage = { info, photo, estimate: null, motion: null };
     this.images.set(id, img);
     await this.evictOldImages();
-    img.estimating = this.mapCore.estimateAhead(photo.raster);
-    void img.estimating.then((e) => {
-      img.estimating = null;
+    void this.mapCore.analyseAhead(photo.raster, this.previewSide).then((e) => {
       img.estimate ??= e;
     });
     const recent = [file, ...(await this.recentStore.read()).filter((p) => p !== file)].slice(0, RECENT_MAX);
@@ -217,14 +216,19 @@ export class Studio implements StudioApi {
     const threads = await this.sessions.mapThreads();
     const parts = learnedParts({ ...settings, personal: await selectedPersonalRefiner(this.registry) });
     const pool = await this.mapCore.pooled();
-    // A display-sized first look (the MAP core alone) shows while the full resolution is deblurred.
-    const small = await downscaleRaster(img.photo.raster, this.previewSide);
     const result = await this.jobs.run(
       jobId,
       'deblur',
       async ({ signal, progress }) => {
         const stage = (p: { stage: string; fraction: number; etaMs: number | null }) => progress({ fraction: p.fraction, message: p.stage, etaSeconds: p.etaMs === null ? null : p.etaMs / 1000 });
-        const estimate = img.estimate ?? (await this.mapCore.awaitAhead(img.photo.raster, signal, (f) => stage({ stage: 'estimating blur', fraction: MAP_ESTIMATE_SHARE * f, etaMs: null })));
+        const estimate = await this.estimateOf(img, signal, (f) => stage({ stage: 'estimating blur', fraction: MAP_ESTIMATE_SHARE * f, etaMs: null }));
+        // A display-sized first look (the MAP core alone) shows while the full resolution is deblurred.
+        const preview = deconvolves(estimate) ? ((await this.mapCore.aheadPreview(img.photo.raster, signal)) ?? (await this.previewNow(img.photo.raster, estimate, pool, signal))) : null;
+        if (preview) {
+          const rendering = await resultPreview(preview, this.previewSide);
+          const previewUrl = this.addAsset(`preview/${id}-deblur-${jobId}.jpg`, { mime: 'image/jpeg', bytes: rendering.bytes });
+          progress({ fraction: MAP_ESTIMATE_SHARE, message: 'preview shown; deblurring at full resolution', etaSeconds: null, previewUrl });
+        }
         return deblurWithMapCore(img.photo.raster, {
           parts,
           openRefiner: (file) => this.sessions.open(file, 'refine'),
@@ -232,18 +236,7 @@ export class Studio implements StudioApi {
           threads,
           pool: pool ?? undefined,
           tileSize: settings.tileSize,
-          estimate: estimate ?? undefined,
-          preview:
-            small.factor > 1
-              ? {
-                  raster: small.raster,
-                  onResult: async (r) => {
-                    const rendering = await resultPreview(r, this.previewSide);
-                    const previewUrl = this.addAsset(`preview/${id}-deblur-${jobId}.jpg`, { mime: 'image/jpeg', bytes: rendering.bytes });
-                    progress({ fraction: MAP_ESTIMATE_SHARE, message: 'preview shown; deblurring at full resolution', etaSeconds: null, previewUrl });
-                  },
-                }
-              : undefined,
+          estimate,
           onProgress: stage,
         });
       },
@@ -456,22 +449,33 @@ export class Studio implements StudioApi {
 
   private async motionOf(img: OpenImage, jobId: string): Promise<MotionResult> {
     if (img.motion) return img.motion;
-    const threads = await this.sessions.mapThreads();
-    const pool = await this.mapCore.pooled();
     const estimate =
       img.estimate ??
       (await this.jobs.run(
         jobId,
         'motion',
-        async ({ signal, progress }) => {
-          const onProgress = (f: number) => progress({ fraction: f, message: 'estimating blur', etaSeconds: null });
-          return (await this.mapCore.awaitAhead(img.photo.raster, signal, onProgress)) ?? estimatePhotoBlur(img.photo.raster, { signal, threads, onProgress, ...(pool ? { regions: pool } : {}) });
-        },
+        ({ signal, progress }) => this.estimateOf(img, signal, (f) => progress({ fraction: f, message: 'estimating blur', etaSeconds: null })),
         (e) => ({ message: `blur score ${motionFromEstimate(e).blurScore.toFixed(1)} px` }),
       ));
-    img.estimate = estimate;
     img.motion = motionFromEstimate(estimate);
     return img.motion;
+  }
+
+  /** This photo's blur estimate: made already, being made ahead (waited for), or made now on the warm threads. */
+  private async estimateOf(img: OpenImage, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<BlurEstimate> {
+    const raster = img.photo.raster;
+    const pool = img.estimate ? null : await this.mapCore.pooled();
+    img.estimate ??=
+      (await this.mapCore.aheadEstimate(raster, signal, onProgress)) ??
+      (pool ? await withMapThreads(pool, signal, (regions) => estimatePhotoBlur(raster, { signal, onProgress, regions })) : await estimatePhotoBlur(raster, { signal, onProgress, threads: 1 }));
+    return img.estimate;
+  }
+
+  /** The display-sized preview of a deblur with this estimate (null for a photo no larger than the preview). */
+  private async previewNow(raster: Raster, estimate: BlurEstimate, pool: MapThreads | null, signal: AbortSignal): Promise<MapDeblurResult | null> {
+    const small = await downscaleRaster(raster, this.previewSide);
+    if (small.factor <= 1) return null;
+    return mapDeblurRaster(small.raster, { ...previewOptions(small.raster, estimate, pool?.threads ?? 1), signal, ...(pool ? { pool } : { threads: 1 }) });
   }
 
   /** A photo's blur score, from the same estimate as the motion view; cached by modification time. */

@@ -1,17 +1,22 @@
 /**
  * The editor's MAP core: threads kept warm between runs (a run then starts at once, its code already compiled), and
- * the blur of the photo just opened estimated in the background, so that Deblur can show its preview about a second
- * after the click and the motion view opens at once. One photo is estimated ahead at a time: the latest opened.
+ * the photo just opened analysed in the background: its blur estimated, then its display-sized preview deblurred,
+ * so that Deblur shows a result the moment it is clicked and the full resolution follows. One photo is analysed
+ * ahead at a time: the latest opened.
  */
 import type { Raster } from '../image/raster.ts';
 import type { BlurEstimate } from '../map/blur-estimate.ts';
+import { deconvolves, mapDeblurRaster, previewOptions, type MapDeblurResult } from '../map/deblur-photo.ts';
 import { MapThreads } from '../map/map-threads.ts';
 import { estimatePhotoBlur } from '../map/photo-blur.ts';
+import { downscaleRaster } from './previews.ts';
 
 interface Ahead {
   raster: Raster;
   controller: AbortController;
-  done: Promise<BlurEstimate | null>;
+  estimate: Promise<BlurEstimate | null>;
+  preview: Promise<MapDeblurResult | null>;
+  /** The estimate's progress (0…1), and who waits for it. */
   fraction: number;
   listeners: Set<(fraction: number) => void>;
 }
@@ -46,53 +51,64 @@ export class WarmMapCore {
     return this.pool;
   }
 
-  /** Starts estimating a photo's blur in the background, stopping the one before; null if stopped or failed. */
-  estimateAhead(raster: Raster): Promise<BlurEstimate | null> {
+  /**
+   * Starts analysing a photo in the background, stopping the one before: its blur estimate (null if stopped or
+   * failed), then its preview at `previewSide` px (null where there is none: a photo no larger, or nothing to undo).
+   * Opening photos one after another stops each estimate; a preview once started finishes (about a second).
+   */
+  analyseAhead(raster: Raster, previewSide: number): Ahead['estimate'] {
     this.ahead?.controller.abort();
     const controller = new AbortController();
-    const ahead: Ahead = { raster, controller, done: Promise.resolve(null), fraction: 0, listeners: new Set() };
+    const ahead: Ahead = { raster, controller, estimate: Promise.resolve(null), preview: Promise.resolve(null), fraction: 0, listeners: new Set() };
     const onProgress = (f: number) => {
       ahead.fraction = f;
       for (const l of ahead.listeners) l(f);
     };
-    ahead.done = this.pooled()
+    ahead.estimate = this.pooled()
       .then((pool) => estimatePhotoBlur(raster, { signal: controller.signal, onProgress, ...(pool ? { regions: pool } : { threads: 1 }) }))
-      .catch(() => null)
-      .finally(() => {
-        if (this.ahead === ahead) this.ahead = null;
-      });
+      .catch(() => null);
+    ahead.preview = ahead.estimate
+      .then(async (estimate) => {
+        if (!estimate || controller.signal.aborted || !deconvolves(estimate)) return null;
+        const small = await downscaleRaster(raster, previewSide);
+        if (small.factor <= 1) return null;
+        const pool = await this.pooled();
+        return mapDeblurRaster(small.raster, { ...previewOptions(small.raster, estimate, pool?.threads ?? 1), ...(pool ? { pool } : { threads: 1 }) });
+      })
+      .catch(() => null);
     this.ahead = ahead;
-    return ahead.done;
+    return ahead.estimate;
   }
 
   /**
-   * The background estimate of this photo, if one is running: waited for with its progress, or null (none running,
-   * or it stopped). A cancel stops the waiting, not the estimate, which the next run can still use.
+   * This photo's estimate from the analysis ahead, waited for with its progress; null if none was made for it (or
+   * it stopped). A cancel stops the waiting, not the analysis, which the next run can still use.
    */
-  async awaitAhead(raster: Raster, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<BlurEstimate | null> {
+  async aheadEstimate(raster: Raster, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<BlurEstimate | null> {
     const ahead = this.ahead;
     if (!ahead || ahead.raster !== raster) return null;
     onProgress(ahead.fraction);
     ahead.listeners.add(onProgress);
-    let onAbort = () => {};
     try {
-      return await Promise.race([
-        ahead.done,
-        new Promise<never>((_, reject) => {
-          onAbort = () => reject(signal.reason);
-          if (signal.aborted) onAbort();
-          else signal.addEventListener('abort', onAbort, { once: true });
-        }),
-      ]);
+      return await untilAborted(ahead.estimate, signal);
     } finally {
       ahead.listeners.delete(onProgress);
-      signal.removeEventListener('abort', onAbort);
     }
   }
 
-  /** Stops the background estimate (of this photo only, if one is given). */
+  /** This photo's preview from the analysis ahead, waited for; null if none was made for it. */
+  async aheadPreview(raster: Raster, signal: AbortSignal): Promise<MapDeblurResult | null> {
+    const ahead = this.ahead;
+    if (!ahead || ahead.raster !== raster) return null;
+    return untilAborted(ahead.preview, signal);
+  }
+
+  /** Stops the analysis ahead (of this photo only, if one is given). */
   stopAhead(raster?: Raster): void {
-    if (this.ahead && (!raster || this.ahead.raster === raster)) this.ahead.controller.abort();
+    if (this.ahead && (!raster || this.ahead.raster === raster)) {
+      this.ahead.controller.abort();
+      this.ahead = null;
+    }
   }
 
   async close(): Promise<void> {
@@ -100,5 +116,22 @@ export class WarmMapCore {
     const pool = this.pool;
     this.pool = null;
     await pool?.close();
+  }
+}
+
+/** `p`, or a rejection with the signal's reason as soon as it aborts. */
+async function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  let onAbort = () => {};
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        onAbort = () => reject(signal.reason);
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }
