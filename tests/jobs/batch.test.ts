@@ -1,4 +1,4 @@
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -41,6 +41,7 @@ function settings(inputDir: string, outputDir: string, extra: Partial<BatchSetti
 
 const network = () => ({ kind: 'network' as const, models: { deblur: path.join(models, 'deblur.onnx'), deblurId: 'fast', motion: path.join(models, 'motion.onnx'), refiner: false } });
 const defaultSessions = new SessionProvider();
+after(() => defaultSessions.close());
 const process_ = (fmt: 'png' | 'jpeg' | 'webp' | 'tiff', quality = 90, sessions = defaultSessions) => (input: string, output: string, ctx: { signal: AbortSignal; overwrite: boolean; onFraction: (f: number) => void }) =>
   deblurPhotoFile(network(), input, output, { strength: 1, protectSharp: false, format: fmt, quality, overwrite: ctx.overwrite, signal: ctx.signal, onFraction: ctx.onFraction, sessions }).then(() => undefined);
 
@@ -85,7 +86,7 @@ test('a batch run uses the provider and thread count chosen in Settings, through
     deblurPhotoFile({ kind: 'map', parts: {} }, i, o, { strength: 1, protectSharp: false, format: 'png', overwrite: ctx.overwrite, signal: ctx.signal, onFraction: ctx.onFraction, sessions: mapChosen }).then(() => undefined),
   );
   assert.deepEqual(mapChosen.uses, [{ kind: 'map', provider: 'cpu', threads: 2 }, { kind: 'map', provider: 'cpu', threads: 2 }]);
-  await closeSessions();
+  await Promise.all([chosen.close(), mapChosen.close()]);
 });
 
 test('running a finished batch again resumes: nothing is redone', async () => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { boxBlur3, gaussianBlur, type Plane } from '../../src-main/engine/map/plane.ts';
 import { shrinkDifferences } from '../../src-main/engine/map/periodic-gradients.ts';
 import { selectNth } from '../../src-main/engine/map/select-nth.ts';
+import { centroid, kernelMotion, shrinkKernel } from '../../src-main/engine/map/kernel.ts';
 
 /** A fixed pseudo-random sequence in [0, 1). */
 function sequence(n: number, seed: number): Float64Array {
@@ -73,4 +74,19 @@ test('three box passes stand in for a Gaussian: a point keeps its mass and sprea
     assert.ok(Math.abs(mass - 1) < 1e-4, `σ ${sigma}: mass ${mass}`);
     assert.ok(Math.abs(Math.sqrt(variance) - sigma) <= 0.5, `σ ${sigma}: spread ${Math.sqrt(variance).toFixed(2)} px`);
   }
+});
+
+test('a kernel shrunk with its photo keeps its mass, its centre and its shape, at the smaller length', () => {
+  // a 21 px diagonal streak, one pixel wide: sampling it at every other pixel could step over it
+  const n = 21;
+  const data = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) data[i * n + i] = 1 / n;
+  const shrunk = shrinkKernel({ size: n, data }, 2);
+  const sum = shrunk.data.reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(sum - 1) < 1e-6, `mass ${sum}`);
+  const m = kernelMotion(shrunk);
+  assert.ok(Math.abs(m.halfExtent - kernelMotion({ size: n, data }).halfExtent / 2) < 0.5, `half-extent ${m.halfExtent}`);
+  assert.ok(Math.abs(Math.abs(m.u) - Math.abs(m.v)) < 0.2, 'still diagonal');
+  const [cx, cy] = centroid(shrunk);
+  assert.ok(Math.abs(cx - (shrunk.size - 1) / 2) < 1e-3 && Math.abs(cy - (shrunk.size - 1) / 2) < 1e-3);
 });

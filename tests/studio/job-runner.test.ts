@@ -59,11 +59,14 @@ test('a cancel error that says what was kept is the final line; a bare abort rea
 test('one batch or adaptation at a time: a second is refused with a line saying why; single-photo jobs are not', async () => {
   const jobs = new JobRunner();
   jobs.assertCanStart('batch');
+  assert.equal(jobs.longJobRunning, false);
   const run = jobs.run('b', 'batch', cancellable(0, () => null), () => ({ message: '' }));
+  assert.equal(jobs.longJobRunning, true, 'the editor does not analyse photos ahead meanwhile');
   assert.throws(() => jobs.assertCanStart('batch'), /^Error: a batch is running: wait for it to finish or cancel it, then start again$/);
   assert.throws(() => jobs.assertCanStart('adapt'), /a batch is running/);
   jobs.assertCanStart('deblur');
   jobs.cancel('b');
   await run;
   jobs.assertCanStart('adapt');
+  assert.equal(jobs.longJobRunning, false);
 });

@@ -1,9 +1,11 @@
 /**
  * The one way every deblur path gets its compute from the user's Settings: ONNX sessions for the networks (the
- * execution provider and intra-op threads chosen in Settings) and the worker-thread count for the MAP core. The
- * Studio's deblur, its batch, the CLI and the tools all go through a provider, and every session comes from
- * session.ts's one cache, keyed by the same options, so no path opens a second session with other settings.
+ * execution provider and intra-op threads chosen in Settings) and the MAP core's worker threads. The Studio's
+ * deblur, its batch, the CLI and the tools all go through a provider, and every session comes from session.ts's one
+ * cache, keyed by the same options, so no path opens a second session with other settings. The MAP core's threads
+ * stay warm from one run to the next (a photo after the first starts at once, its code already compiled).
  */
+import { MapThreads } from '../map/map-threads.ts';
 import { closeSessions, openSession, type ModelSession, type SessionRole } from './session.ts';
 import { defaultThreads, isProviderName, type ProviderName } from './providers.ts';
 
@@ -23,6 +25,8 @@ const USES_KEPT = 32;
 
 export class SessionProvider {
   private readonly recent: SessionUse[] = [];
+  private pool: MapThreads | null = null;
+  private poolThreads = -1;
 
   /** `choice` is read on every use, so a change in Settings applies to the next session opened. */
   constructor(private readonly choice: () => ComputeChoice | Promise<ComputeChoice> = () => AUTO) {}
@@ -36,11 +40,28 @@ export class SessionProvider {
     return session;
   }
 
-  /** Worker threads for one run of the MAP core (0: all cores, as the deconvolution pool reads it). */
-  async mapThreads(): Promise<number> {
+  /**
+   * The MAP core's worker threads for one run, as Settings choose: kept warm between runs, started again after a
+   * cancel closed them or when Settings change their number; null for one thread (runs then use the calling thread).
+   */
+  async mapPool(): Promise<MapThreads | null> {
     const { threads } = await this.choice();
-    this.remember({ kind: 'map', provider: 'cpu', threads: threads > 0 ? threads : defaultThreads() });
-    return threads;
+    const n = threads > 0 ? threads : defaultThreads();
+    this.remember({ kind: 'map', provider: 'cpu', threads: n });
+    if (this.pool && (this.pool.closed || this.poolThreads !== n)) {
+      this.pool.retire(); // a run still on them finishes first
+      this.pool = null;
+    }
+    if (!this.pool && n > 1) {
+      const pool = new MapThreads(n);
+      // no worker module beside the MAP core (inside a bundle): its tasks would run in this thread anyway
+      if (pool.runsHere) await pool.close();
+      else {
+        this.pool = pool;
+        this.poolThreads = n;
+      }
+    }
+    return this.pool;
   }
 
   /** The latest uses, oldest first (systemInfo and tests read what a run really used). */
@@ -48,9 +69,14 @@ export class SessionProvider {
     return this.recent;
   }
 
-  /** Closes every open session; the next use opens fresh ones with the Settings of that moment. */
-  close(): Promise<void> {
-    return closeSessions();
+  /**
+   * Closes every open session and lets the MAP core's threads go (they stop once a run still on them ends); the next
+   * use opens fresh ones with the Settings of that moment.
+   */
+  async close(): Promise<void> {
+    this.pool?.retire();
+    this.pool = null;
+    await closeSessions();
   }
 
   private remember(use: SessionUse): void {

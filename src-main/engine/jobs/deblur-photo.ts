@@ -36,11 +36,12 @@ export async function deblurPhotoFile(pipeline: DeblurPipeline, input: string, o
   let result: DeblurResult;
   let protect = null;
   if (pipeline.kind === 'map') {
+    const pool = await opts.sessions.mapPool();
     const res = await deblurWithMapCore(photo.raster, {
       parts: pipeline.parts,
       openRefiner: (file) => opts.sessions.open(file, 'refine'),
       signal: opts.signal,
-      threads: await opts.sessions.mapThreads(),
+      ...(pool ? { pool } : { threads: 1 }),
       tileSize: opts.tileSize,
       onProgress: (p) => opts.onFraction?.(p.fraction),
     });

@@ -34,6 +34,9 @@ export class MapThreads {
   private nextId = 0;
   private local: MapTaskRunner | null = null;
   private stopped = false;
+  /** Runs using these threads now (withMapThreads counts them), and whether the last one to end closes them. */
+  private users = 0;
+  private retired = false;
 
   /** threads: 0 = all cores. `signal` reaches the tasks that run in this thread (worker threads are stopped instead). */
   constructor(threads = 0, private readonly signal?: AbortSignal) {
@@ -69,6 +72,23 @@ export class MapThreads {
   /** True where tasks run in the calling thread (one thread asked for, or no worker module beside this one). */
   get runsHere(): boolean {
     return this.local !== null;
+  }
+
+  /** A run starts on these threads (withMapThreads counts the runs, so retired threads close after their last). */
+  enter(): void {
+    this.users++;
+  }
+
+  /** A run ends; the last one on retired threads closes them. */
+  async leave(): Promise<void> {
+    this.users--;
+    if (this.retired && this.users === 0) await this.close();
+  }
+
+  /** Closes the threads now if no run uses them, else when the last one ends (their owner no longer wants them). */
+  retire(): void {
+    this.retired = true;
+    if (this.users === 0) void this.close();
   }
 
   /** True once closed (by its owner, or by a cancel of a run on it): its owner starts new threads. */
@@ -149,6 +169,7 @@ export async function withMapThreads<T>(threads: number | MapThreads, signal: Ab
   if (pool.closed) throw new Error('the MAP core stopped');
   const abort = () => void pool.close();
   signal?.addEventListener('abort', abort, { once: true });
+  pool.enter();
   try {
     return await fn(pool);
   } catch (err) {
@@ -156,6 +177,7 @@ export async function withMapThreads<T>(threads: number | MapThreads, signal: Ab
     throw err;
   } finally {
     signal?.removeEventListener('abort', abort);
+    await pool.leave();
     if (owned) await pool.close();
   }
 }

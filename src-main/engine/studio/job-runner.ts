@@ -44,6 +44,12 @@ export class JobRunner {
     for (const { controller } of this.running.values()) controller.abort();
   }
 
+  /** Whether a batch or an adaptation runs (each keeps every core busy). */
+  get longJobRunning(): boolean {
+    for (const j of this.running.values()) if (EXCLUSIVE_KINDS.has(j.kind)) return true;
+    return false;
+  }
+
   /** Refuses a batch or an adaptation while one runs, with the line the user reads (call before handing out an id). */
   assertCanStart(kind: JobKind): void {
     if (!EXCLUSIVE_KINDS.has(kind)) return;

@@ -50,7 +50,7 @@ import { JsonStore } from './json-store.ts';
 import { createModelRegistry } from './locations.ts';
 import { downscaleRaster, PREVIEW_MAX_SIDE, rasterPreview, resultPreview, THUMBNAIL_MAX_SIDE } from './previews.ts';
 import { AdaptJobs } from './adapt-jobs.ts';
-import { WarmMapCore } from './warm-map-core.ts';
+import { AnalysisAhead } from './analysis-ahead.ts';
 
 /** Tile progress of a network run as job progress. */
 function tileProgress(progress: JobContext['progress']): (p: Progress) => void {
@@ -99,7 +99,7 @@ export class Studio implements StudioApi {
   private readonly assets = new Map<string, Asset | (() => Promise<Asset>)>();
   private readonly folderScores = new Map<string, { mtimeMs: number; score: number }>();
   private readonly adapt: AdaptJobs;
-  private readonly mapCore: WarmMapCore;
+  private readonly ahead: AnalysisAhead;
   /** Every deblur path's sessions and threads, as Settings choose (the app's deblur, its batch, systemInfo). */
   readonly sessions: SessionProvider;
 
@@ -109,7 +109,7 @@ export class Studio implements StudioApi {
     this.sessions = new SessionProvider(() => this.settingsStore.read());
     this.recentStore = new JsonStore(path.join(opts.userDataDir, 'recent.json'), (raw) => RecentSchema.parse(raw), () => []);
     this.adapt = new AdaptJobs(this.registry, this.jobs, opts.userDataDir);
-    this.mapCore = new WarmMapCore(() => this.sessions.mapThreads());
+    this.ahead = new AnalysisAhead(() => this.sessions.mapPool());
   }
 
   // ---- system ----
@@ -140,7 +140,6 @@ export class Studio implements StudioApi {
     const next = settingsSchema.parse({ ...(await this.settingsStore.read()), ...patch });
     await this.settingsStore.write(next);
     await this.sessions.close(); // the next run opens sessions with the new provider and threads
-    await this.mapCore.close();
     return next;
   }
 
@@ -172,9 +171,12 @@ export class Studio implements StudioApi {
     const img: OpenImage = { info, photo, estimate: null, motion: null };
     this.images.set(id, img);
     await this.evictOldImages();
-    void this.mapCore.analyseAhead(photo.raster, this.previewSide).then((e) => {
-      img.estimate ??= e;
-    });
+    // Analysed ahead unless a batch or an adaptation has the cores (Deblur then estimates when clicked).
+    if (!this.jobs.longJobRunning) {
+      void this.ahead.start(photo.raster, this.previewSide).then((e) => {
+        img.estimate ??= e;
+      });
+    }
     const recent = [file, ...(await this.recentStore.read()).filter((p) => p !== file)].slice(0, RECENT_MAX);
     await this.recentStore.write(recent);
     return info;
@@ -182,7 +184,7 @@ export class Studio implements StudioApi {
 
   async closeImage(id: string): Promise<void> {
     const img = this.images.get(id);
-    if (img) this.mapCore.stopAhead(img.photo.raster);
+    if (img) this.ahead.stop(img.photo.raster);
     this.images.delete(id);
     this.dropAssets(`preview/${id}`);
     this.dropAssets(`heatmap/${id}`);
@@ -213,9 +215,8 @@ export class Studio implements StudioApi {
   async deblur(id: string, jobId: string): Promise<ApiDeblurResult> {
     const img = this.image(id);
     const settings = await this.settingsStore.read();
-    const threads = await this.sessions.mapThreads();
     const parts = learnedParts({ ...settings, personal: await selectedPersonalRefiner(this.registry) });
-    const pool = await this.mapCore.pooled();
+    const pool = await this.sessions.mapPool();
     const result = await this.jobs.run(
       jobId,
       'deblur',
@@ -223,7 +224,7 @@ export class Studio implements StudioApi {
         const stage = (p: { stage: string; fraction: number; etaMs: number | null }) => progress({ fraction: p.fraction, message: p.stage, etaSeconds: p.etaMs === null ? null : p.etaMs / 1000 });
         const estimate = await this.estimateOf(img, signal, (f) => stage({ stage: 'estimating blur', fraction: MAP_ESTIMATE_SHARE * f, etaMs: null }));
         // A display-sized first look (the MAP core alone) shows while the full resolution is deblurred.
-        const preview = deconvolves(estimate) ? ((await this.mapCore.aheadPreview(img.photo.raster, signal)) ?? (await this.previewNow(img.photo.raster, estimate, pool, signal))) : null;
+        const preview = deconvolves(estimate) ? ((await this.ahead.preview(img.photo.raster, signal)) ?? (await this.previewNow(img.photo.raster, estimate, pool, signal))) : null;
         if (preview) {
           const rendering = await resultPreview(preview, this.previewSide);
           const previewUrl = this.addAsset(`preview/${id}-deblur-${jobId}.jpg`, { mime: 'image/jpeg', bytes: rendering.bytes });
@@ -233,8 +234,7 @@ export class Studio implements StudioApi {
           parts,
           openRefiner: (file) => this.sessions.open(file, 'refine'),
           signal,
-          threads,
-          pool: pool ?? undefined,
+          ...(pool ? { pool } : { threads: 1 }),
           tileSize: settings.tileSize,
           estimate,
           onProgress: stage,
@@ -412,7 +412,7 @@ export class Studio implements StudioApi {
 
   async dispose(): Promise<void> {
     this.jobs.cancelAll();
-    await this.mapCore.close();
+    this.ahead.stop();
     await this.adapt.dispose();
     await this.sessions.close();
   }
@@ -464,9 +464,9 @@ export class Studio implements StudioApi {
   /** This photo's blur estimate: made already, being made ahead (waited for), or made now on the warm threads. */
   private async estimateOf(img: OpenImage, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<BlurEstimate> {
     const raster = img.photo.raster;
-    const pool = img.estimate ? null : await this.mapCore.pooled();
+    const pool = img.estimate ? null : await this.sessions.mapPool();
     img.estimate ??=
-      (await this.mapCore.aheadEstimate(raster, signal, onProgress)) ??
+      (await this.ahead.estimate(raster, signal, onProgress)) ??
       (pool ? await withMapThreads(pool, signal, (regions) => estimatePhotoBlur(raster, { signal, onProgress, regions })) : await estimatePhotoBlur(raster, { signal, onProgress, threads: 1 }));
     return img.estimate;
   }

@@ -1,13 +1,12 @@
 /**
- * The editor's MAP core: threads kept warm between runs (a run then starts at once, its code already compiled), and
- * the photo just opened analysed in the background: its blur estimated, then its display-sized preview deblurred,
- * so that Deblur shows a result the moment it is clicked and the full resolution follows. One photo is analysed
- * ahead at a time: the latest opened.
+ * The editor's analysis ahead: the photo just opened is analysed in the background on the MAP core's warm threads,
+ * its blur estimated, then its display-sized preview deblurred, so that Deblur shows a result the moment it is
+ * clicked and the full resolution follows. One photo is analysed ahead at a time: the latest opened.
  */
 import type { Raster } from '../image/raster.ts';
 import type { BlurEstimate } from '../map/blur-estimate.ts';
 import { deconvolves, mapDeblurRaster, previewOptions, type MapDeblurResult } from '../map/deblur-photo.ts';
-import { MapThreads } from '../map/map-threads.ts';
+import { withMapThreads, type MapThreads } from '../map/map-threads.ts';
 import { estimatePhotoBlur } from '../map/photo-blur.ts';
 import { downscaleRaster } from './previews.ts';
 
@@ -21,42 +20,18 @@ interface Ahead {
   listeners: Set<(fraction: number) => void>;
 }
 
-export class WarmMapCore {
-  private pool: MapThreads | null = null;
-  private poolThreads = -1;
+export class AnalysisAhead {
   private ahead: Ahead | null = null;
 
-  /** `threads`: the MAP core threads Settings choose (0: all cores). */
-  constructor(private readonly threads: () => Promise<number>) {}
-
-  /**
-   * The warm threads: started on first use, again after a cancel closed them or Settings changed their number;
-   * null where tasks would run in the calling thread anyway (one thread), so runs start their own.
-   */
-  async pooled(): Promise<MapThreads | null> {
-    const n = await this.threads();
-    if (this.pool && (this.pool.closed || this.poolThreads !== n)) {
-      void this.pool.close();
-      this.pool = null;
-    }
-    if (!this.pool) {
-      const pool = new MapThreads(n);
-      if (pool.runsHere) {
-        await pool.close();
-        return null;
-      }
-      this.pool = pool;
-      this.poolThreads = n;
-    }
-    return this.pool;
-  }
+  /** `pool`: the MAP core's warm threads as Settings choose them (null: one thread). */
+  constructor(private readonly pool: () => Promise<MapThreads | null>) {}
 
   /**
    * Starts analysing a photo in the background, stopping the one before: its blur estimate (null if stopped or
    * failed), then its preview at `previewSide` px (null where there is none: a photo no larger, or nothing to undo).
    * Opening photos one after another stops each estimate; a preview once started finishes (about a second).
    */
-  analyseAhead(raster: Raster, previewSide: number): Ahead['estimate'] {
+  start(raster: Raster, previewSide: number): Ahead['estimate'] {
     this.ahead?.controller.abort();
     const controller = new AbortController();
     const ahead: Ahead = { raster, controller, estimate: Promise.resolve(null), preview: Promise.resolve(null), fraction: 0, listeners: new Set() };
@@ -64,15 +39,17 @@ export class WarmMapCore {
       ahead.fraction = f;
       for (const l of ahead.listeners) l(f);
     };
-    ahead.estimate = this.pooled()
-      .then((pool) => estimatePhotoBlur(raster, { signal: controller.signal, onProgress, ...(pool ? { regions: pool } : { threads: 1 }) }))
+    // On the warm threads without their hard cancel (which would close them under other runs): a stop drops the
+    // estimate's queued tasks and ends it at its next step.
+    ahead.estimate = this.pool()
+      .then((pool) => (pool ? withMapThreads(pool, undefined, (regions) => estimatePhotoBlur(raster, { signal: controller.signal, onProgress, regions })) : estimatePhotoBlur(raster, { signal: controller.signal, onProgress, threads: 1 })))
       .catch(() => null);
     ahead.preview = ahead.estimate
       .then(async (estimate) => {
         if (!estimate || controller.signal.aborted || !deconvolves(estimate)) return null;
         const small = await downscaleRaster(raster, previewSide);
         if (small.factor <= 1) return null;
-        const pool = await this.pooled();
+        const pool = await this.pool();
         return mapDeblurRaster(small.raster, { ...previewOptions(small.raster, estimate, pool?.threads ?? 1), ...(pool ? { pool } : { threads: 1 }) });
       })
       .catch(() => null);
@@ -84,7 +61,7 @@ export class WarmMapCore {
    * This photo's estimate from the analysis ahead, waited for with its progress; null if none was made for it (or
    * it stopped). A cancel stops the waiting, not the analysis, which the next run can still use.
    */
-  async aheadEstimate(raster: Raster, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<BlurEstimate | null> {
+  async estimate(raster: Raster, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<BlurEstimate | null> {
     const ahead = this.ahead;
     if (!ahead || ahead.raster !== raster) return null;
     onProgress(ahead.fraction);
@@ -97,25 +74,18 @@ export class WarmMapCore {
   }
 
   /** This photo's preview from the analysis ahead, waited for; null if none was made for it. */
-  async aheadPreview(raster: Raster, signal: AbortSignal): Promise<MapDeblurResult | null> {
+  async preview(raster: Raster, signal: AbortSignal): Promise<MapDeblurResult | null> {
     const ahead = this.ahead;
     if (!ahead || ahead.raster !== raster) return null;
     return untilAborted(ahead.preview, signal);
   }
 
   /** Stops the analysis ahead (of this photo only, if one is given). */
-  stopAhead(raster?: Raster): void {
+  stop(raster?: Raster): void {
     if (this.ahead && (!raster || this.ahead.raster === raster)) {
       this.ahead.controller.abort();
       this.ahead = null;
     }
-  }
-
-  async close(): Promise<void> {
-    this.stopAhead();
-    const pool = this.pool;
-    this.pool = null;
-    await pool?.close();
   }
 }
 
