@@ -71,7 +71,7 @@ for (const mp of values.sizes!.split(',')) {
   for (const [when, label] of [['0', 'clicked as the photo opens'], ['15', 'clicked 15 s after it opened']] as const) {
     process.stderr.write(`Editor deblur on ${mp} MP, ${label}…\n`);
     const e = runCase('editor', photo, when);
-    rows.push([`Editor: Deblur (${label})`, `${mp} MP (${w}×${h})`, `preview ${e.previewSeconds === null ? '—' : e.previewSeconds!.toFixed(2)}, result ${e.seconds.toFixed(2)}`, (e.seconds / ((w * h) / 1e6)).toFixed(3), e.peakRssMB.toFixed(0), 'from the click: the display-sized preview, then the full resolution']);
+    rows.push([`Editor: Deblur (${label})`, `${mp} MP (${w}×${h})`, `preview ${e.previewSeconds == null ? '—' : e.previewSeconds.toFixed(2)}, result ${e.seconds.toFixed(2)}`, (e.seconds / ((w * h) / 1e6)).toFixed(3), e.peakRssMB.toFixed(0), 'from the click: the display-sized preview, then the full resolution']);
   }
   const denoiser = path.join(models, 'denoiser.onnx');
   const refiner = path.join(models, 'refiner.onnx');

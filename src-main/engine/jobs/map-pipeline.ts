@@ -28,7 +28,7 @@ export interface MapPipelineOptions {
   threads?: number;
   tileSize?: number;
   estimate?: BlurEstimate;
-  /** Running MAP core threads (the editor's); absent: `threads` new ones for this run. */
+  /** Running MAP core threads (the session provider keeps them warm between runs); absent: `threads` new ones. */
   pool?: MapThreads;
   signal?: AbortSignal;
   onProgress?: (p: { stage: string; fraction: number; etaMs: number | null }) => void;

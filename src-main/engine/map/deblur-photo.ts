@@ -30,7 +30,7 @@ export interface MapDeblurOptions {
   estimate?: BlurEstimate;
   /** The learned image prior for the luminance (models/denoiser.onnx); absent: the hyper-Laplacian alone. */
   learnedPrior?: LearnedPriorOptions;
-  /** Running MAP core threads to use (the editor keeps them warm between runs); absent: `threads` new ones. */
+  /** Running MAP core threads (the session provider keeps them warm between runs); absent: `threads` new ones. */
   pool?: MapThreads;
 }
 
@@ -105,7 +105,7 @@ export function mapDeblurRaster(raster: Raster, opts: MapDeblurOptions = {}): Pr
 
 /**
  * How to deblur a smaller copy of a photo (the editor's display-sized preview) with the photo's estimate: the
- * estimate scaled to the copy, and about one tile a thread (a preview has few tiles; each costs a thread's start).
+ * estimate scaled to the copy, and about one tile a thread (fewer tiles, less overlap to deconvolve twice).
  */
 export function previewOptions(small: Raster, estimate: BlurEstimate, threads: number): Pick<MapDeblurOptions, 'estimate' | 'tileSize'> {
   const long = Math.max(small.width, small.height);

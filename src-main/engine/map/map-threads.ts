@@ -159,8 +159,8 @@ export class MapThreads {
 }
 
 /**
- * Runs `fn` on MAP core threads: `threads` new ones that close when it ends, or a running pool that stays (the
- * editor keeps one warm between runs). Either closes at once on a cancel: their tasks then fail with their own
+ * Runs `fn` on MAP core threads: `threads` new ones that close when it ends, or running ones that stay (the session
+ * provider keeps them warm between runs). Either closes at once on a cancel: their tasks then fail with their own
  * errors, and the cancel is what is reported.
  */
 export async function withMapThreads<T>(threads: number | MapThreads, signal: AbortSignal | undefined, fn: (threads: MapThreads) => Promise<T>): Promise<T> {

@@ -77,7 +77,7 @@ interface OpenImage {
   photo: DecodedPhoto;
   /**
    * The MAP core's blur estimate, shared by deblur and the motion view: made in the background from the moment the
-   * photo opens (warm-map-core.ts), or by the first of them to need it.
+   * photo opens (analysis-ahead.ts), or by the first of them to need it.
    */
   estimate: BlurEstimate | null;
   motion: MotionResult | null;
@@ -222,7 +222,7 @@ export class Studio implements StudioApi {
       'deblur',
       async ({ signal, progress }) => {
         const stage = (p: { stage: string; fraction: number; etaMs: number | null }) => progress({ fraction: p.fraction, message: p.stage, etaSeconds: p.etaMs === null ? null : p.etaMs / 1000 });
-        const estimate = await this.estimateOf(img, signal, (f) => stage({ stage: 'estimating blur', fraction: MAP_ESTIMATE_SHARE * f, etaMs: null }));
+        const estimate = await this.estimateOf(img, pool, signal, (f) => stage({ stage: 'estimating blur', fraction: MAP_ESTIMATE_SHARE * f, etaMs: null }));
         // A display-sized first look (the MAP core alone) shows while the full resolution is deblurred.
         const preview = deconvolves(estimate) ? ((await this.ahead.preview(img.photo.raster, signal)) ?? (await this.previewNow(img.photo.raster, estimate, pool, signal))) : null;
         if (preview) {
@@ -454,7 +454,7 @@ export class Studio implements StudioApi {
       (await this.jobs.run(
         jobId,
         'motion',
-        ({ signal, progress }) => this.estimateOf(img, signal, (f) => progress({ fraction: f, message: 'estimating blur', etaSeconds: null })),
+        async ({ signal, progress }) => this.estimateOf(img, await this.sessions.mapPool(), signal, (f) => progress({ fraction: f, message: 'estimating blur', etaSeconds: null })),
         (e) => ({ message: `blur score ${motionFromEstimate(e).blurScore.toFixed(1)} px` }),
       ));
     img.motion = motionFromEstimate(estimate);
@@ -462,9 +462,8 @@ export class Studio implements StudioApi {
   }
 
   /** This photo's blur estimate: made already, being made ahead (waited for), or made now on the warm threads. */
-  private async estimateOf(img: OpenImage, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<BlurEstimate> {
+  private async estimateOf(img: OpenImage, pool: MapThreads | null, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<BlurEstimate> {
     const raster = img.photo.raster;
-    const pool = img.estimate ? null : await this.sessions.mapPool();
     img.estimate ??=
       (await this.ahead.estimate(raster, signal, onProgress)) ??
       (pool ? await withMapThreads(pool, signal, (regions) => estimatePhotoBlur(raster, { signal, onProgress, regions })) : await estimatePhotoBlur(raster, { signal, onProgress, threads: 1 }));
