@@ -12,8 +12,9 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { appRoot, baseModelsDir } from '../../src-main/engine/paths.ts';
 import { WORKING_SIDE } from '../../src-main/engine/map/blur-estimate.ts';
-import { Rng, synthesizeSample, type FloatImage } from '../../src-main/engine/synth/index.ts';
+import { Rng, synthesizeSample } from '../../src-main/engine/synth/index.ts';
 import { floatToRaster } from '../eval/run-networks.ts';
+import { sharpToFloat } from '../eval/test-sets.ts';
 import { timeFftJs, timeOrtDft, timePffft, type FftTiming } from './fft-candidates.ts';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1,12,48' }, 'skip-peer': { type: 'boolean', default: false }, 'skip-training': { type: 'boolean', default: false } } });
@@ -40,10 +41,7 @@ async function benchPhoto(mp: string): Promise<string> {
   const file = path.join(work, `photo-${mp}mp.jpg`);
   const ww = WORKING_SIDE;
   const wh = Math.round((WORKING_SIDE * h) / w);
-  const { data, info } = await sharp(path.join(appRoot, 'resources', 'samples', 'coffee-sharp.jpg')).resize(ww, wh, { fit: 'fill' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const n = ww * wh;
-  const img: FloatImage = { width: ww, height: wh, data: new Float32Array(3 * n) };
-  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) img.data[c * n + i] = data[info.channels * i + c] / 255;
+  const img = await sharpToFloat(sharp(path.join(appRoot, 'resources', 'samples', 'coffee-sharp.jpg')).resize(ww, wh, { fit: 'fill' }));
   const { blurry } = await synthesizeSample(img, 'uniform', new Rng(SHAKE_SEED));
   await sharp(floatToRaster(blurry).rgb, { raw: { width: ww, height: wh, channels: 3 } }).resize(w, h, { fit: 'fill' }).jpeg({ quality: 92 }).toFile(file);
   return file;

@@ -40,8 +40,13 @@ export async function listPhotos(dir: string): Promise<string[]> {
   return photos.map((f) => path.join(dir, f));
 }
 
-async function loadFloat(file: string): Promise<FloatImage> {
-  const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+function loadFloat(file: string): Promise<FloatImage> {
+  return sharpToFloat(sharp(file));
+}
+
+/** What a sharp pipeline yields, as a planar float image in sRGB values (alpha dropped). */
+export async function sharpToFloat(image: sharp.Sharp): Promise<FloatImage> {
+  const { data, info } = await image.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   const plane = info.width * info.height;
   const img: FloatImage = { width: info.width, height: info.height, data: new Float32Array(3 * plane) };
   for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) img.data[c * plane + i] = data[info.channels * i + c] / 255;

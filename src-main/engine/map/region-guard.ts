@@ -45,9 +45,9 @@ export function kernelPlausible(k: Kernel): Verdict {
 
 /**
  * A kernel the data pins down comes out the same from estimators that select their edges differently; where the
- * photo's kernel and a second opinion's differ, the estimate is an accident of the method (on the eval's val split
- * the crops that lost most had second opinions 0.33–0.67 similar, while most that gained agreed above 0.8; the
- * licence-plate photo's estimates agree at 0.81). 1 from AGREE_FULL, 0 at or below AGREE_NONE.
+ * photo's kernel and a second opinion's differ, the estimate is an accident of the method (on the eval's val and
+ * test splits the crops that lost most had second opinions 0.33–0.67 similar, while most that gained agreed above
+ * 0.8; the licence-plate photo's estimates agree at 0.81). 1 from AGREE_FULL, 0 at or below AGREE_NONE.
  */
 export function secondOpinion(similarity: number): Verdict {
   if (similarity >= AGREE_FULL) return { factor: 1, reason: null };

@@ -241,7 +241,7 @@ export class Studio implements StudioApi {
         });
       },
       (r) => ({
-        message: r.estimate.regions.every((g) => g.confidence === 0)
+        message: !deconvolves(r.estimate)
           ? `no blur worth undoing was found (${r.estimate.regions[0]?.reason ?? 'sharp'}): the photo is left as it was`
           : `deblurred in ${r.seconds.toFixed(1)} s`,
       }),
