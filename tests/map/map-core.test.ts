@@ -14,7 +14,7 @@ import { FftCache, pffft } from '../../src-main/engine/map/fft2d.ts';
 import { kernelMotion, kernelSimilarity, resizeKernel } from '../../src-main/engine/map/kernel.ts';
 import { motionFromEstimate } from '../../src-main/engine/map/kernel-motion.ts';
 import { estimatePhotoBlur } from '../../src-main/engine/map/photo-blur.ts';
-import { secondOpinion } from '../../src-main/engine/map/region-guard.ts';
+import { blurPresent, secondOpinion } from '../../src-main/engine/map/region-guard.ts';
 
 test('a known camera-shake kernel is recovered from a synthetic blurry image (correlation ≥ 0.8 up to a shift)', async () => {
   const [w, h] = [320, 256];
@@ -43,6 +43,23 @@ test('estimates that disagree leave a region as shot; agreeing ones keep their f
   assert.deepEqual(secondOpinion(0.9), { factor: 1, reason: null });
   const between = secondOpinion(0.7);
   assert.ok(between.factor > 0 && between.factor < 1, `factor ${between.factor}`);
+});
+
+test("a near-delta kernel with a faint tail is judged sharp, while a streak of the same half-extent is undone", () => {
+  // Both spread their mass over a horizontal line of 15 px; the first keeps 70 % of it in one pixel.
+  const line = (centreShare: number) => {
+    const data = new Float32Array(15 * 15);
+    for (let x = 0; x < 15; x++) data[7 * 15 + x] = (1 - centreShare) / 15;
+    data[7 * 15 + 7] += centreShare;
+    return { size: 15, data };
+  };
+  const nearDelta = line(0.7);
+  const streak = line(0);
+  assert.ok(kernelMotion(nearDelta).halfExtent > 2.5, 'the tail alone spreads it');
+  assert.deepEqual(blurPresent(nearDelta), { factor: 0, reason: 'sharp' });
+  assert.equal(blurPresent(streak).factor, 1);
+  // The blur the estimation adds by itself (downscaling, smoothing) does not count as the photo's.
+  assert.equal(blurPresent(streak, 20).reason, 'sharp');
 });
 
 test('deconvolution with the true kernel gains at least 8 dB on a noise-free image', async () => {
