@@ -11,7 +11,7 @@ import { openSession, closeSessions } from '../../src-main/engine/infer/session.
 import { psnr, ssim } from '../../src-main/engine/metrics/fidelity.ts';
 import { writeFileAtomic } from '../../src-main/engine/fs/atomic-file.ts';
 import { BLUR_RECIPES } from '../../src-main/engine/synth/index.ts';
-import { mapDeblurFloat, mapDeblurFloatWithKernels } from './run-map.ts';
+import { mapDeblurFloat, mapDeblurFloatWithKernels, mapMotionFloat } from './run-map.ts';
 import { buildTestSets, listPhotos, setsFingerprint, type TestSample } from './test-sets.ts';
 import { deblurFloat, endPointError, motionFloat } from './run-networks.ts';
 import { formatReport, type EvalReport, type MethodScores } from './report.ts';
@@ -146,19 +146,22 @@ async function main(): Promise<void> {
     await score(label, (img) => deblurFloat(session, img));
   }
 
+  // End-point error of the motion the MAP core's kernels imply (the motion view's) and of M, on the same crops.
+  const motionSamples = samples.filter((s) => s.recipe !== 'shake' && s.maxHalfExtentPx <= 20); // the target: blur up to 40 px in all
+  const meanEpe = async (predict: (img: TestSample['blurry']) => Promise<Float32Array>) => {
+    const epe: Record<string, { sum: number; n: number }> = {};
+    for (const s of motionSamples) {
+      const e = (epe[s.recipe] ??= { sum: 0, n: 0 });
+      e.sum += endPointError(await predict(s.blurry), s.motionPx);
+      e.n++;
+    }
+    return Object.fromEntries(Object.entries(epe).map(([k, v]) => [k, v.sum / v.n]));
+  };
+  report.mapMotion = await meanEpe(mapMotionFloat);
   const motionPath = path.join(values.models!, 'motion.onnx');
   if (await exists(motionPath)) {
     const session = await openSession(motionPath, { role: 'motion' });
-    const epe: Record<string, { sum: number; n: number }> = {};
-    for (const s of samples) {
-      if (s.recipe === 'shake') continue;
-      if (s.maxHalfExtentPx > 20) continue; // the target: blur up to 40 px in all
-      const pred = await motionFloat(session, s.blurry);
-      const e = (epe[s.recipe] ??= { sum: 0, n: 0 });
-      e.sum += endPointError(pred, s.motionPx);
-      e.n++;
-    }
-    report.motion = Object.fromEntries(Object.entries(epe).map(([k, v]) => [k, v.sum / v.n]));
+    report.motion = await meanEpe((img) => motionFloat(session, img));
   }
 
   const peerCrops = Number(values['peer-crops']);
@@ -180,7 +183,7 @@ async function main(): Promise<void> {
   } else if (previous?.fingerprint === fingerprint && previous.methods['MAXIM (peer)']) {
     report.methods['MAXIM (peer)'] = previous.methods['MAXIM (peer)'];
     report.secondsPerMegapixel['MAXIM (peer)'] = previous.secondsPerMegapixel['MAXIM (peer)'];
-    report.peerFrom = previous.created;
+    report.peerFrom = previous.peerFrom ?? previous.created;
   }
 
   // MAXIM runs on a subset (it is slow here): score every network on exactly those crops too.

@@ -23,6 +23,8 @@ export interface EvalReport {
   methods: Record<string, MethodScores>;
   /** Mean end-point error of M in px per set (blur up to 20 px half-extent). */
   motion: Record<string, number> | null;
+  /** The same for the motion the MAP core's kernels imply (the motion view's); absent in runs before it was scored. */
+  mapMotion?: Record<string, number>;
   secondsPerMegapixel: Record<string, number>;
   /** When the peer's numbers were reused from an earlier run on identical crops. */
   peerFrom?: string;
@@ -76,10 +78,10 @@ export function formatReport(r: EvalReport): string {
     lines.push('');
     lines.push(`No-blur set, the lowest crop's PSNR against the input (100 = untouched): ${worstNone.map(([name, m]) => `${name} ${m.worstNonePsnr!.toFixed(2)} dB`).join(', ')}`);
   }
-  if (r.motion) {
-    lines.push('');
-    lines.push(`M end-point error, px (blur up to 40 px in all): ${Object.entries(r.motion).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
-  }
+  const epe = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+  if (r.mapMotion || r.motion) lines.push('');
+  if (r.mapMotion) lines.push(`Motion end-point error of the MAP core's kernels (the motion view), px (blur up to 40 px in all): ${epe(r.mapMotion)}`);
+  if (r.motion) lines.push(`M end-point error, px (blur up to 40 px in all): ${epe(r.motion)}`);
   if (r.peerFrom) lines.push(`(MAXIM numbers from the run of ${r.peerFrom} on identical crops)`);
   return lines.join('\n');
 }

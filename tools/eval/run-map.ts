@@ -8,7 +8,8 @@ import { estimatePhotoBlur } from '../../src-main/engine/map/photo-blur.ts';
 import { deblurWithMapCore } from '../../src-main/engine/jobs/map-pipeline.ts';
 import type { ModelSession } from '../../src-main/engine/infer/session.ts';
 import type { FloatImage } from '../../src-main/engine/synth/float-image.ts';
-import { floatToRaster } from './run-networks.ts';
+import { motionFromEstimate } from '../../src-main/engine/map/kernel-motion.ts';
+import { fieldToPlanar, floatToRaster } from './run-networks.ts';
 import type { TestSample } from './test-sets.ts';
 
 export interface MapVariant {
@@ -76,4 +77,9 @@ export async function mapDeblurFloat(img: FloatImage, variant: MapVariant = {}):
     estimate,
   });
   return { out: toFloat(res.data, img.width, img.height), seconds: estimateSeconds + res.seconds };
+}
+
+/** The motion the MAP core's kernels imply (what the motion view shows), in px, planar 2×H×W. */
+export async function mapMotionFloat(img: FloatImage): Promise<Float32Array> {
+  return fieldToPlanar(motionFromEstimate((await estimateOnce(img)).estimate).field);
 }

@@ -1,7 +1,7 @@
 /** Runs the shipped networks on eval crops through the product's own inference path (tiling included). */
 import { createRaster, type Raster } from '../../src-main/engine/image/raster.ts';
 import { deblurRaster, type DeblurSession } from '../../src-main/engine/infer/deblur.ts';
-import { estimateMotion, type MotionSession } from '../../src-main/engine/infer/motion.ts';
+import { estimateMotion, type MotionField, type MotionSession } from '../../src-main/engine/infer/motion.ts';
 import type { FloatImage } from '../../src-main/engine/synth/float-image.ts';
 
 export function floatToRaster(img: FloatImage): Raster {
@@ -23,8 +23,12 @@ export async function deblurFloat(session: DeblurSession, img: FloatImage): Prom
 
 /** M's motion in px, planar 2×H×W, canonical sign. */
 export async function motionFloat(session: MotionSession, img: FloatImage): Promise<Float32Array> {
-  const { field } = await estimateMotion(session, floatToRaster(img));
-  const plane = img.width * img.height;
+  return fieldToPlanar((await estimateMotion(session, floatToRaster(img))).field);
+}
+
+/** A motion field (interleaved counts) as px, planar 2×H×W. */
+export function fieldToPlanar(field: MotionField): Float32Array {
+  const plane = field.width * field.height;
   const out = new Float32Array(2 * plane);
   for (let i = 0; i < plane; i++) {
     out[i] = field.data[2 * i] * field.pxPerCount;
