@@ -489,8 +489,9 @@ test('adapt: start, the live "how much sharper" curve with the losses behind a t
 });
 
 test('a large photo shows its deblur preview first, then the full resolution replaces it', { skip }, async () => {
-  // larger than the display-sized previews (2048 px), in a folder no other test lists
-  await writeShakenPhoto(path.join(dirs.exports, 'large.jpg'), { width: 2400, height: 1600, seed: 5, streakPx: 12, angleDeg: 30 });
+  // larger than the display-sized previews (2048 px), in a folder no other test lists; a streak the working
+  // resolution (2.3× smaller) still sees as blur
+  await writeShakenPhoto(path.join(dirs.exports, 'large.jpg'), { width: 2400, height: 1600, seed: 5, streakPx: 20, angleDeg: 30 });
   await page.click('[data-module="edit"]');
   await page.keyboard.press('Control+o');
   await pick(dirs.exports, 'large.jpg');

@@ -4,10 +4,10 @@ import sharp from 'sharp';
 import { createRaster, type Raster } from '../../src-main/engine/image/raster.ts';
 import { centreKernel, normalise, type Kernel } from '../../src-main/engine/map/kernel.ts';
 
-const SAMPLE = path.resolve(import.meta.dirname, '..', '..', 'resources', 'samples', 'coffee-sharp.jpg');
+export const SAMPLE_PHOTO = path.resolve(import.meta.dirname, '..', '..', 'resources', 'samples', 'coffee-sharp.jpg');
 
 export async function greyCrop(w: number, h: number, left = 100, top = 60): Promise<Float32Array> {
-  const { data } = await sharp(SAMPLE).greyscale().extract({ left, top, width: w, height: h }).raw().toBuffer({ resolveWithObject: true });
+  const { data } = await sharp(SAMPLE_PHOTO).greyscale().extract({ left, top, width: w, height: h }).raw().toBuffer({ resolveWithObject: true });
   return Float32Array.from(data, (v) => v / 255);
 }
 
@@ -39,7 +39,7 @@ export function planeToRaster(p: Float32Array, w: number, h: number): Raster {
 }
 
 export async function sampleRaster(w: number, h: number): Promise<Raster> {
-  const { data } = await sharp(SAMPLE).extract({ left: 0, top: 0, width: w, height: h }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data } = await sharp(SAMPLE_PHOTO).extract({ left: 0, top: 0, width: w, height: h }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const r = createRaster(w, h, 8);
   r.rgb.set(data);
   return r;

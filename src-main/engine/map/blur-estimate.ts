@@ -114,9 +114,9 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
   const smoothing = residual > WORKING_NOISE ? Math.min(1.5, residual / WORKING_NOISE / 2) : 0;
   const workPlane = smoothing > 0 ? gaussianBlur(resized, smoothing) : resized;
   const workNoise = smoothing > 0 ? residual / (1 + 2 * smoothing) : residual;
-  // The blur the estimation adds by itself, in full-resolution px²: the smoothing, and the downscaling's triangle
-  // filter (variance 1/6 of a working pixel² per axis).
-  const ownVariance = (smoothing * downscale) ** 2 + (downscale > 1 ? downscale ** 2 / 6 : 0);
+  // The blur the estimation adds by itself, in working px²: the smoothing, and the downscaling's triangle filter
+  // (variance 1/6 of a working pixel² per axis).
+  const ownVariance = smoothing ** 2 + (downscale > 1 ? 1 / 6 : 0);
   const maxSize = oddSize(Math.min(65, Math.max(9, 0.15 * Math.min(ww, wh))));
   const clipped = clippedMask(workPlane, CLIP_LEVEL, 2);
 
@@ -181,7 +181,7 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
 
   const regions: RegionKernel[] = await Promise.all(found.map(async (w) => {
     const kFull = toFullResolution(w.kernel, downscale);
-    const verdicts = [blurPresent(kFull, ownVariance), kernelPlausible(w.kernel), { factor: Math.max(w.structure, w.own ? 0 : 0.5), reason: w.reason }, agreement];
+    const verdicts = [blurPresent(w.kernel, ownVariance), kernelPlausible(w.kernel), { factor: Math.max(w.structure, w.own ? 0 : 0.5), reason: w.reason }, agreement];
     if (verdicts.every((v) => v.factor > 0)) {
       const [x0, y0, x1, y1] = w.bounds;
       // A colour channel can ring where the luminance does not (a light clipped in one channel): the trial runs on

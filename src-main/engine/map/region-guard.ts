@@ -14,24 +14,27 @@ export interface Verdict {
 
 /**
  * A kernel whose mass stays within about a pixel of its centre leaves nothing to undo: the region is already sharp.
- * Measured by the half-extent of the kernel's spread, less the blur the estimation itself added (`ownVariance`,
- * px²: the working image's downscaling and noise smoothing, since the variances of convolved blurs add), times the
- * share of the mass outside the kernel's brightest pixel: on sharp photos the estimate is often a near-delta with a
- * faint tail, whose spread alone looks like a small blur. Ramp from 788 crops of the training photos (the eval's
- * four sets): every no-blur crop but one (a 10 px estimate, which no such rule can catch) came back above 38 dB,
- * against four with the half-extent alone, for the same gains on the blurred sets.
+ * Judged at the working resolution the kernel was estimated at, where the estimator's own spread on sharp photos
+ * lies (1 to 3 px whatever the photo's size; scaled up to a 12 MP photo it would pass for a 5–10 px blur and
+ * the deconvolution would ring all over a sharp photo). Measured by the half-extent of the kernel's spread, less
+ * the blur the estimation itself added (`ownVariance`, working px²: the downscaling and noise smoothing, since the
+ * variances of convolved blurs add), times the share of the mass outside the kernel's brightest pixel: on sharp
+ * photos the estimate is often a near-delta with a faint tail, whose spread alone looks like a small blur. Ramp
+ * from 788 crops of the training photos (the eval's four sets): every no-blur crop but one (a 10 px estimate, which
+ * no such rule can catch) came back above 38 dB, against four with the half-extent alone, for the same gains on the
+ * blurred sets.
  */
-export function blurPresent(kFullRes: Kernel, ownVariance = 0): Verdict {
-  const raw = kernelMotion(kFullRes).halfExtent;
+export function blurPresent(kWorking: Kernel, ownVariance = 0): Verdict {
+  const raw = kernelMotion(kWorking).halfExtent;
   let peak = 0;
-  for (const v of kFullRes.data) peak = Math.max(peak, v);
+  for (const v of kWorking.data) peak = Math.max(peak, v);
   const spread = Math.sqrt(Math.max(0, raw * raw - 3 * ownVariance)) * (1 - peak);
   if (spread <= SHARP_SPREAD) return { factor: 0, reason: 'sharp' };
   if (spread < BLURRED_SPREAD) return { factor: (spread - SHARP_SPREAD) / (BLURRED_SPREAD - SHARP_SPREAD), reason: null };
   return { factor: 1, reason: null };
 }
 
-/** px: at or below, a region is sharp; from BLURRED_SPREAD on it is deblurred in full. */
+/** Working px: at or below, a region is sharp; from BLURRED_SPREAD on it is deblurred in full. */
 const SHARP_SPREAD = 1.5;
 const BLURRED_SPREAD = 4.75;
 
