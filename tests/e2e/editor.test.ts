@@ -47,7 +47,7 @@ before(async () => {
     dirs[k] = path.join(tmp, k);
     await fs.mkdir(dirs[k], { recursive: true });
   }
-  await writeShakenPhoto(path.join(dirs.photos, 'a.jpg'), { width: W, height: H, seed: 1, streakPx: 7, angleDeg: 0 });
+  await writeShakenPhoto(path.join(dirs.photos, 'a.jpg'), { width: W, height: H, seed: 1, streakPx: 9, angleDeg: 0 });
   await writeTestPhoto(path.join(dirs.photos, 'b.jpg'), { width: W, height: H, seed: 2 });
   await writeTestPhoto(path.join(dirs.photos, 'c.png'), { width: W, height: H, seed: 3, format: 'png' });
   for (let i = 0; i < 10; i++) await writeTestPhoto(path.join(dirs.batchIn, `p${String(i).padStart(2, '0')}.jpg`), { width: 480, height: 320, seed: 10 + i });
@@ -262,8 +262,8 @@ test('the motion view: quiver arrows in image pixels, heat map with its scale, b
   assert.ok(lines > 0, 'arrows are drawn');
   const score = await page.locator('[data-blur-score]').innerText();
   assert.match(score, /^\d+(\.\d+)? px$/);
-  // a.jpg is shaken by a 7 px horizontal streak: half-extent 3.5 px
-  assert.ok(Math.abs(parseFloat(score) - 3.5) < 1.5, `blur score ${score}`);
+  // a.jpg is shaken by a 9 px horizontal streak: half-extent 4.5 px (√3 × its spread)
+  assert.ok(Math.abs(parseFloat(score) - 4.5) < 1.5, `blur score ${score}`);
   await page.waitForFunction(() => (document.querySelector('img[data-blur-trace]') as HTMLImageElement)?.naturalWidth > 0);
   await page.keyboard.press('2');
   await shot(page, '05-motion-quiver');
