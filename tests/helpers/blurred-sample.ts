@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { createRaster, type Raster } from '../../src-main/engine/image/raster.ts';
 import { centreKernel, normalise, type Kernel } from '../../src-main/engine/map/kernel.ts';
 
-export const SAMPLE_PHOTO = path.resolve(import.meta.dirname, '..', '..', 'resources', 'samples', 'coffee-sharp.jpg');
+const SAMPLE_PHOTO = path.resolve(import.meta.dirname, '..', '..', 'resources', 'samples', 'coffee-sharp.jpg');
 
 export async function greyCrop(w: number, h: number, left = 100, top = 60): Promise<Float32Array> {
   const { data } = await sharp(SAMPLE_PHOTO).greyscale().extract({ left, top, width: w, height: h }).raw().toBuffer({ resolveWithObject: true });
@@ -38,9 +38,19 @@ export function planeToRaster(p: Float32Array, w: number, h: number): Raster {
   return r;
 }
 
-export async function sampleRaster(w: number, h: number): Promise<Raster> {
-  const { data } = await sharp(SAMPLE_PHOTO).extract({ left: 0, top: 0, width: w, height: h }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const r = createRaster(w, h, 8);
+/** The sample's top-left w×h crop. */
+export function sampleRaster(w: number, h: number): Promise<Raster> {
+  return toRaster(sharp(SAMPLE_PHOTO).extract({ left: 0, top: 0, width: w, height: h }));
+}
+
+/** The whole sample scaled to w×h. */
+export function scaledSampleRaster(w: number, h: number): Promise<Raster> {
+  return toRaster(sharp(SAMPLE_PHOTO).resize(w, h));
+}
+
+async function toRaster(image: sharp.Sharp): Promise<Raster> {
+  const { data, info } = await image.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const r = createRaster(info.width, info.height, 8);
   r.rgb.set(data);
   return r;
 }

@@ -6,8 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRaster } from '../../src-main/engine/image/raster.ts';
 import { convolvePlane } from '../helpers/convolve.ts';
-import sharp from 'sharp';
-import { greyCrop, planeToRaster, psnr, quantise, SAMPLE_PHOTO, sampleRaster, shakeKernel } from '../helpers/blurred-sample.ts';
+import { greyCrop, planeToRaster, psnr, quantise, sampleRaster, scaledSampleRaster, shakeKernel } from '../helpers/blurred-sample.ts';
 import { deconvolvePlanes } from '../../src-main/engine/map/deconvolve.ts';
 import { deconvolves, mapDeblurRaster } from '../../src-main/engine/map/deblur-photo.ts';
 import { estimateKernel } from '../../src-main/engine/map/estimate-kernel.ts';
@@ -122,10 +121,7 @@ test('a sharp photo comes back unchanged', async () => {
 test('a photo soft only at a scale finer than the blur estimate sees comes back unchanged', async () => {
   // The sharp sample scaled up 4× (2400×1600): as soft at 100 % as a phone's 12 MP frame, sharp at the working
   // resolution. Scaled up to the photo, the estimator's own spread there would pass for a 4–6 px blur.
-  const { data, info } = await sharp(SAMPLE_PHOTO).resize(2400, 1600).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const r = createRaster(info.width, info.height, 8);
-  r.rgb.set(data);
-  const estimate = await estimatePhotoBlur(r, { threads: 2 });
+  const estimate = await estimatePhotoBlur(await scaledSampleRaster(2400, 1600), { threads: 2 });
   assert.ok(estimate.downscale > 2);
   assert.ok(!deconvolves(estimate), `confidences ${estimate.regions.map((g) => g.confidence.toFixed(2)).join(' ')}`);
 });

@@ -14,17 +14,24 @@ import { convolvePlane } from '../helpers/convolve.ts';
 import { greyCrop, planeToRaster, quantise, sampleRaster, shakeKernel } from '../helpers/blurred-sample.ts';
 
 const never = new AbortController().signal;
-const twoThreads = () => new SessionProvider(() => ({ executionProvider: 'cpu', threads: 2 }));
+
+/** An analysis on two warm MAP core threads, which close after `body`. */
+async function withAnalysis(body: (core: AnalysisAhead) => Promise<void>): Promise<void> {
+  const sessions = new SessionProvider(() => ({ executionProvider: 'cpu', threads: 2 }));
+  try {
+    await body(new AnalysisAhead(() => sessions.mapPool()));
+  } finally {
+    await sessions.close();
+  }
+}
 
 async function shakenPhoto() {
   const [w, h] = [320, 240];
   return planeToRaster(quantise(convolvePlane(await greyCrop(w, h), w, h, shakeKernel())), w, h);
 }
 
-test("a photo's blur is estimated ahead, exactly as a run would estimate it, and a run waits for it with its progress", async () => {
-  const sessions = twoThreads();
-  const core = new AnalysisAhead(() => sessions.mapPool());
-  try {
+test("a photo's blur is estimated ahead, exactly as a run would estimate it, and a run waits for it with its progress", () =>
+  withAnalysis(async (core) => {
     const photo = await sampleRaster(320, 240);
     void core.start(photo, 2048);
     const fractions: number[] = [];
@@ -33,15 +40,10 @@ test("a photo's blur is estimated ahead, exactly as a run would estimate it, and
     assert.ok(fractions.length > 1 && fractions.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= fractions[i - 1])), String(fractions));
     assert.equal(await core.estimate(await sampleRaster(320, 240), never, () => {}), null, 'another photo has none');
     assert.equal(await core.preview(photo, never), null, 'no preview for a photo no larger than the preview');
-  } finally {
-    await sessions.close();
-  }
-});
+  }));
 
-test('then its display-sized preview: the deblur of a smaller copy with the estimate scaled to it', async () => {
-  const sessions = twoThreads();
-  const core = new AnalysisAhead(() => sessions.mapPool());
-  try {
+test('then its display-sized preview: the deblur of a smaller copy with the estimate scaled to it', () =>
+  withAnalysis(async (core) => {
     const photo = await shakenPhoto();
     const estimate = await core.start(photo, 160);
     assert.ok(estimate && deconvolves(estimate));
@@ -50,15 +52,10 @@ test('then its display-sized preview: the deblur of a smaller copy with the esti
     const expected = await mapDeblurRaster(small.raster, { ...previewOptions(small.raster, estimate, 2), threads: 1 });
     assert.deepEqual([preview?.width, preview?.height], [160, 120]);
     assert.deepEqual(Buffer.from(preview!.data.buffer), Buffer.from(expected.data.buffer));
-  } finally {
-    await sessions.close();
-  }
-});
+  }));
 
-test('a cancelled wait stops the waiting at once, not the analysis, which stays usable', async () => {
-  const sessions = twoThreads();
-  const core = new AnalysisAhead(() => sessions.mapPool());
-  try {
+test('a cancelled wait stops the waiting at once, not the analysis, which stays usable', () =>
+  withAnalysis(async (core) => {
     const photo = await sampleRaster(600, 400);
     const ahead = core.start(photo, 2048);
     const controller = new AbortController();
@@ -70,22 +67,14 @@ test('a cancelled wait stops the waiting at once, not the analysis, which stays 
     assert.ok(performance.now() - t < 100);
     assert.ok((await ahead)?.regions.length);
     assert.equal(await core.estimate(photo, never, () => {}), await ahead);
-  } finally {
-    await sessions.close();
-  }
-});
+  }));
 
-test("opening another photo stops the first one's analysis", async () => {
-  const sessions = twoThreads();
-  const core = new AnalysisAhead(() => sessions.mapPool());
-  try {
+test("opening another photo stops the first one's analysis", () =>
+  withAnalysis(async (core) => {
     const first = await sampleRaster(600, 400);
     const stopped = core.start(first, 2048);
     const second = core.start(await sampleRaster(320, 240), 2048);
     assert.equal(await stopped, null);
     assert.equal(await core.estimate(first, never, () => {}), null);
     assert.ok((await second)?.regions.length);
-  } finally {
-    await sessions.close();
-  }
-});
+  }));

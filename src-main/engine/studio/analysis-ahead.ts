@@ -47,10 +47,7 @@ export class AnalysisAhead {
     ahead.preview = ahead.estimate
       .then(async (estimate) => {
         if (!estimate || controller.signal.aborted || !deconvolves(estimate)) return null;
-        const small = await downscaleRaster(raster, previewSide);
-        if (small.factor <= 1) return null;
-        const pool = await this.pool();
-        return mapDeblurRaster(small.raster, { ...previewOptions(small.raster, estimate, pool?.threads ?? 1), ...(pool ? { pool } : { threads: 1 }) });
+        return deblurPreview(raster, estimate, previewSide, await this.pool());
       })
       .catch(() => null);
     this.ahead = ahead;
@@ -87,6 +84,16 @@ export class AnalysisAhead {
       this.ahead = null;
     }
   }
+}
+
+/**
+ * The display-sized preview of a deblur with this estimate, on these threads (null: one thread); null for a photo no
+ * larger than `previewSide`.
+ */
+export async function deblurPreview(raster: Raster, estimate: BlurEstimate, previewSide: number, pool: MapThreads | null, signal?: AbortSignal): Promise<MapDeblurResult | null> {
+  const small = await downscaleRaster(raster, previewSide);
+  if (small.factor <= 1) return null;
+  return mapDeblurRaster(small.raster, { ...previewOptions(small.raster, estimate, pool?.threads ?? 1), signal, ...(pool ? { pool } : { threads: 1 }) });
 }
 
 /** `p`, or a rejection with the signal's reason as soon as it aborts. */

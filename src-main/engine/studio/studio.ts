@@ -28,9 +28,8 @@ import type { MotionResult } from '../infer/motion.ts';
 import { heatMap, rasterToPng } from '../infer/motion-render.ts';
 import { estimatePhotoBlur } from '../map/photo-blur.ts';
 import { deblurWithMapCore } from '../jobs/map-pipeline.ts';
-import { deconvolves, ESTIMATE_SHARE as MAP_ESTIMATE_SHARE, mapDeblurRaster, previewOptions, type MapDeblurResult } from '../map/deblur-photo.ts';
+import { deconvolves, ESTIMATE_SHARE as MAP_ESTIMATE_SHARE } from '../map/deblur-photo.ts';
 import { withMapThreads, type MapThreads } from '../map/map-threads.ts';
-import type { Raster } from '../image/raster.ts';
 import { learnedParts, partsId, selectedPersonalRefiner } from '../jobs/learned-parts.ts';
 import { motionFromEstimate, regionSummary } from '../map/kernel-motion.ts';
 import { renderKernelTrace } from '../map/kernel-trace.ts';
@@ -48,9 +47,9 @@ import { engineInfo } from '../system-info.ts';
 import { JobRunner, type JobContext } from './job-runner.ts';
 import { JsonStore } from './json-store.ts';
 import { createModelRegistry } from './locations.ts';
-import { downscaleRaster, PREVIEW_MAX_SIDE, rasterPreview, resultPreview, THUMBNAIL_MAX_SIDE } from './previews.ts';
+import { PREVIEW_MAX_SIDE, rasterPreview, resultPreview, THUMBNAIL_MAX_SIDE } from './previews.ts';
 import { AdaptJobs } from './adapt-jobs.ts';
-import { AnalysisAhead } from './analysis-ahead.ts';
+import { AnalysisAhead, deblurPreview } from './analysis-ahead.ts';
 
 /** Tile progress of a network run as job progress. */
 function tileProgress(progress: JobContext['progress']): (p: Progress) => void {
@@ -224,7 +223,7 @@ export class Studio implements StudioApi {
         const stage = (p: { stage: string; fraction: number; etaMs: number | null }) => progress({ fraction: p.fraction, message: p.stage, etaSeconds: p.etaMs === null ? null : p.etaMs / 1000 });
         const estimate = await this.estimateOf(img, pool, signal, (f) => stage({ stage: 'estimating blur', fraction: MAP_ESTIMATE_SHARE * f, etaMs: null }));
         // A display-sized first look (the MAP core alone) shows while the full resolution is deblurred.
-        const preview = deconvolves(estimate) ? ((await this.ahead.preview(img.photo.raster, signal)) ?? (await this.previewNow(img.photo.raster, estimate, pool, signal))) : null;
+        const preview = deconvolves(estimate) ? ((await this.ahead.preview(img.photo.raster, signal)) ?? (await deblurPreview(img.photo.raster, estimate, this.previewSide, pool, signal))) : null;
         if (preview) {
           const rendering = await resultPreview(preview, this.previewSide);
           const previewUrl = this.addAsset(`preview/${id}-deblur-${jobId}.jpg`, { mime: 'image/jpeg', bytes: rendering.bytes });
@@ -468,13 +467,6 @@ export class Studio implements StudioApi {
       (await this.ahead.estimate(raster, signal, onProgress)) ??
       (pool ? await withMapThreads(pool, signal, (regions) => estimatePhotoBlur(raster, { signal, onProgress, regions })) : await estimatePhotoBlur(raster, { signal, onProgress, threads: 1 }));
     return img.estimate;
-  }
-
-  /** The display-sized preview of a deblur with this estimate (null for a photo no larger than the preview). */
-  private async previewNow(raster: Raster, estimate: BlurEstimate, pool: MapThreads | null, signal: AbortSignal): Promise<MapDeblurResult | null> {
-    const small = await downscaleRaster(raster, this.previewSide);
-    if (small.factor <= 1) return null;
-    return mapDeblurRaster(small.raster, { ...previewOptions(small.raster, estimate, pool?.threads ?? 1), signal, ...(pool ? { pool } : { threads: 1 }) });
   }
 
   /** A photo's blur score, from the same estimate as the motion view; cached by modification time. */
