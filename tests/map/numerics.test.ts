@@ -1,11 +1,10 @@
 /**
  * The MAP core's fast numerics agree with their plain definitions: the selection behind medians and gradient
- * thresholds, the blurs, and the half-quadratic loops' shrunk differences.
+ * thresholds, and the blurs (the WebAssembly loops have their own, kernels.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { boxBlur3, gaussianBlur, type Plane } from '../../src-main/engine/map/plane.ts';
-import { shrinkDifferences } from '../../src-main/engine/map/periodic-gradients.ts';
 import { selectNth } from '../../src-main/engine/map/select-nth.ts';
 import { centroid, kernelMotion, shrinkKernel } from '../../src-main/engine/map/kernel.ts';
 
@@ -37,26 +36,6 @@ test('a Gaussian blur is the separable sum over its taps, edges replicated', () 
   const expected = Float64Array.from({ length: w * h }, (_, i) => k.reduce((s, kv, j) => s + (kv / sum) * rows[clampY(Math.floor(i / w) + j - r) * w + (i % w)], 0));
   const got = gaussianBlur(mask, sigma).data;
   for (let i = 0; i < w * h; i++) assert.ok(Math.abs(got[i] - expected[i]) < 1e-6, `pixel ${i}: ${got[i]} vs ${expected[i]}`);
-});
-
-test('shrinkDifferences is the adjoint of the shrunk periodic forward differences', () => {
-  const [W, H] = [32, 16];
-  const x = Float32Array.from(sequence(W * H, 9));
-  const at = (c: number, r: number) => x[((r + H) % H) * W + ((c + W) % W)];
-  const shrink = (v: number) => (Math.abs(v) < 0.3 ? 0 : v * 0.5);
-  const gx = (c: number, r: number) => Math.fround(shrink(Math.fround(at(c + 1, r) - at(c, r))));
-  const gy = (c: number, r: number) => Math.fround(shrink(Math.fround(at(c, r + 1) - at(c, r))));
-  const expected = Float32Array.from({ length: W * H }, (_, i) => {
-    const [c, r] = [i % W, Math.floor(i / W)];
-    return gx(c - 1, r) - gx(c, r) + gy(c, r - 1) - gy(c, r);
-  });
-  shrinkDifferences(x, W, H, (rowX, rowY) => {
-    for (let i = 0; i < rowX.length; i++) {
-      rowX[i] = shrink(rowX[i]);
-      rowY[i] = shrink(rowY[i]);
-    }
-  });
-  assert.deepEqual(x, expected);
 });
 
 test('three box passes stand in for a Gaussian: a point keeps its mass and spreads as wide as asked, to within the half pixel that whole box widths allow', () => {

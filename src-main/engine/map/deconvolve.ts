@@ -6,9 +6,8 @@
  * reblurred estimate to be at least as bright (the clipped value is a lower bound, Whyte et al. 2014), so bright
  * lights do not ring.
  */
-import { fftSize, type FftCache, type RealFft2d } from './fft2d.ts';
+import { fftSize, HeapArena, type FftCache, type RealFft2d } from './fft2d.ts';
 import { HyperLaplacianShrink } from './hyper-laplacian.ts';
-import { gradientPower, shrinkDifferences } from './periodic-gradients.ts';
 import type { Kernel } from './kernel.ts';
 import { boxBlur3, clippedMask } from './plane.ts';
 
@@ -163,60 +162,79 @@ export function deconvolvePlanes(ffts: FftCache, planes: Float32Array[], w: numb
   const fft = ffts.get(W, H);
   const { K, KK } = kernelSpectra(fft, k);
   const n = KK.length;
-  const DD = gradientPower(W, H);
   const shrink = shrinker(0.8);
   const betaMax = p.betaMax ?? 256;
   const lambda = p.lambda;
-
-  const spec = new Float32Array(fft.spectrumLength);
-  const numer = new Float32Array(fft.spectrumLength);
-  const scratch = new Float32Array(W * H);
+  const kernels = ffts.mod.kernels;
   const out: Float32Array[] = [];
-
   const firstQuadratic = planes.length - (p.quadraticPlanes ?? 0);
-  for (const [index, plane] of planes.entries()) {
-    const observed = padPeriodic(plane, w, h, W, H);
-    if (index >= firstQuadratic) {
-      fft.forward(observed, spec);
-      conjugateProduct(K, spec, spec, (i) => lambda / (lambda * KK[i] + QUADRATIC_BETA * DD[i]));
-      fft.inverse(spec, observed);
+  // The loops run in the shared WebAssembly memory, where the transforms and kernels read and write in place.
+  const dd = fft.gradientPowerAt();
+  const heap = new HeapArena(ffts.mod);
+  try {
+    const kAt = heap.copyOf(K);
+    const kk = heap.copyOf(KK);
+    const x = heap.alloc(W * H);
+    const gx = heap.alloc(W * H);
+    const gy = heap.alloc(W * H);
+    const numer = heap.alloc(fft.spectrumLength);
+    const yData = heap.alloc(W * H);
+    const table = heap.alloc(shrink.tableLength);
+    const centre = () => {
+      const solved = heap.view(x, W * H);
       const res = new Float32Array(w * h);
-      for (let r = 0; r < h; r++) res.set(observed.subarray(r * W, r * W + w), r * w);
-      out.push(res);
-      continue;
-    }
-    const clipped = clippedPixels(observed, p.clipLevel);
-    const yData = observed.slice();
-    const setNumerator = () => {
-      fft.forward(yData, spec);
-      conjugateProduct(K, spec, numer, () => lambda);
+      for (let r = 0; r < h; r++) res.set(solved.subarray(r * W, r * W + w), r * w);
+      return res;
     };
-    setNumerator();
-    const x = observed.slice(); // warm start from the blurry plane
-    for (let beta = 1; beta <= betaMax; beta *= 2 * Math.SQRT2) {
-      signal?.throwIfAborted();
-      // w-step: shrink the forward differences
-      shrinkDifferences(x, W, H, (gx, gy) => {
-        shrink.apply(gx, beta);
-        shrink.apply(gy, beta);
-      });
-      fft.forward(x, spec);
-      for (let i = 0; i < n; i++) {
-        const d = lambda * KK[i] + beta * DD[i];
-        const inv = d > 1e-12 ? 1 / d : 0;
-        spec[2 * i] = (numer[2 * i] + beta * spec[2 * i]) * inv;
-        spec[2 * i + 1] = (numer[2 * i + 1] + beta * spec[2 * i + 1]) * inv;
+    for (const [index, plane] of planes.entries()) {
+      const observed = padPeriodic(plane, w, h, W, H);
+      heap.view(x, W * H).set(observed); // the hyper-Laplacian loop's warm start: the blurry plane
+      if (index >= firstQuadratic) {
+        fft.forwardAt(x);
+        kernels.quadraticSolve(kAt, fft.spectrumPtr, fft.spectrumPtr, kk, dd, n, lambda, QUADRATIC_BETA);
+        fft.inverseAt(x);
+        out.push(centre());
+        continue;
       }
-      fft.inverse(spec, x);
-      if (clipped) {
-        raiseClippedData(fft, K, spec, scratch, observed, clipped, yData);
-        setNumerator();
+      // the data term: the observation, raised where it is clipped and the solution is brighter
+      heap.view(yData, W * H).set(observed);
+      const clipped = clippedPixels(observed, p.clipLevel);
+      const saturation = clipped && {
+        observed: heap.copyOf(observed),
+        mask: heap.copyOfBytes(clipped),
+        solution: heap.alloc(fft.spectrumLength),
+        reblurred: heap.alloc(W * H),
+      };
+      const setNumerator = () => {
+        fft.forwardAt(yData);
+        kernels.conjugateProduct(kAt, fft.spectrumPtr, numer, n, lambda);
+      };
+      setNumerator();
+      for (let beta = 1; beta <= betaMax; beta *= 2 * Math.SQRT2) {
+        signal?.throwIfAborted();
+        // w-step: shrink the forward differences
+        const step = shrink.step(beta);
+        heap.view(table, shrink.tableLength).set(step.table);
+        kernels.hyperLaplacianShrinkDifferences(x, gx, gy, W, H, table, step.scale, step.max, step.zeroBelow, shrink.alpha, beta);
+        // x-step
+        fft.forwardAt(x);
+        kernels.halfQuadraticSolve(fft.spectrumPtr, numer, kk, dd, n, lambda, beta);
+        // the solution's spectrum, reblurred, raises the clipped data (the inverse transform consumes it)
+        if (saturation) heap.copy(fft.spectrumPtr, saturation.solution, fft.spectrumLength);
+        fft.inverseAt(x);
+        if (saturation) {
+          kernels.multiplySpectra(kAt, saturation.solution, fft.spectrumPtr, n);
+          fft.inverseAt(saturation.reblurred);
+          kernels.raiseClipped(yData, saturation.observed, saturation.reblurred, saturation.mask, W * H);
+          setNumerator();
+        }
       }
+      const res = centre();
+      if (clipped) keepAroundLights(res, plane, w, h, k, p.clipLevel);
+      out.push(res);
     }
-    const res = new Float32Array(w * h);
-    for (let r = 0; r < h; r++) res.set(x.subarray(r * W, r * W + w), r * w);
-    if (clipped) keepAroundLights(res, plane, w, h, k, p.clipLevel);
-    out.push(res);
+  } finally {
+    heap.dispose();
   }
   return out;
 }

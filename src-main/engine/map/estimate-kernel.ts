@@ -7,10 +7,9 @@
  * far (with room to grow), never more than `maxSize`. Clipped pixels are left out of the kernel's data term.
  * Deterministic: no randomness anywhere.
  */
-import { fftSize, type FftCache } from './fft2d.ts';
+import { fftSize, HeapArena, type FftCache } from './fft2d.ts';
 import { deconvSize, kernelSpectrum, padPeriodic } from './deconvolve.ts';
 import { centreKernel, cleanKernel, dropSmallPieces, kernelRadius, oddSize, padKernel, resizeKernel, type Kernel } from './kernel.ts';
-import { gradientPower, shrinkDifferences } from './periodic-gradients.ts';
 import { resizePlane, type Plane } from './plane.ts';
 import { selectNth } from './select-nth.ts';
 
@@ -124,7 +123,6 @@ export function l0Restore(ffts: FftCache, y: Plane, k: Kernel, lambda: number): 
   const fft = ffts.get(W, H);
   const K = kernelSpectrum(fft, k);
   const n = fft.spectrumLength / 2;
-  const dd = gradientPower(W, H);
   const observed = padPeriodic(y.data, w, h, W, H);
   const spec = new Float32Array(fft.spectrumLength);
   fft.forward(observed, spec);
@@ -137,30 +135,31 @@ export function l0Restore(ffts: FftCache, y: Plane, k: Kernel, lambda: number): 
     numer[2 * i] = kr * spec[2 * i] + ki * spec[2 * i + 1];
     numer[2 * i + 1] = kr * spec[2 * i + 1] - ki * spec[2 * i];
   }
-  const x = observed.slice();
-  const betaMax = 1e5;
-  for (let beta = 2 * lambda; beta < betaMax; beta *= 2.5) {
-    // g-step: a gradient survives only if it pays its L0 cost
-    const thr = lambda / beta;
-    shrinkDifferences(x, W, H, (gx, gy) => {
-      for (let i = 0; i < gx.length; i++) {
-        if (gx[i] * gx[i] + gy[i] * gy[i] < thr) {
-          gx[i] = 0;
-          gy[i] = 0;
-        }
-      }
-    });
-    fft.forward(x, spec);
-    for (let i = 0; i < n; i++) {
-      const inv = 1 / (KK[i] + beta * dd[i]);
-      spec[2 * i] = (numer[2 * i] + beta * spec[2 * i]) * inv;
-      spec[2 * i + 1] = (numer[2 * i + 1] + beta * spec[2 * i + 1]) * inv;
+  // The loop runs in the shared WebAssembly memory, where the transforms and kernels read and write in place.
+  const dd = fft.gradientPowerAt();
+  const heap = new HeapArena(ffts.mod);
+  try {
+    const x = heap.copyOf(observed);
+    const gx = heap.alloc(W * H);
+    const gy = heap.alloc(W * H);
+    const numerAt = heap.copyOf(numer);
+    const kk = heap.copyOf(KK);
+    const kernels = ffts.mod.kernels;
+    const betaMax = 1e5;
+    for (let beta = 2 * lambda; beta < betaMax; beta *= 2.5) {
+      // g-step: a gradient survives only if it pays its L0 cost
+      kernels.l0ShrinkDifferences(x, gx, gy, W, H, lambda / beta);
+      fft.forwardAt(x);
+      kernels.halfQuadraticSolve(fft.spectrumPtr, numerAt, kk, dd, n, 1, beta);
+      fft.inverseAt(x);
     }
-    fft.inverse(spec, x);
+    const plane = heap.view(x, W * H);
+    const out = new Float32Array(w * h);
+    for (let r = 0; r < h; r++) out.set(plane.subarray(r * W, r * W + w), r * w);
+    return out;
+  } finally {
+    heap.dispose();
   }
-  const out = new Float32Array(w * h);
-  for (let r = 0; r < h; r++) out.set(x.subarray(r * W, r * W + w), r * w);
-  return out;
 }
 
 /**

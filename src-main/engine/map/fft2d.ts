@@ -1,25 +1,106 @@
 /**
- * 2-D real FFTs on PFFFT (WebAssembly SIMD), the fastest of the candidates `npm run bench` compares.
+ * 2-D real FFTs on PFFFT (WebAssembly SIMD), the fastest of the candidates `npm run bench` compares, and the
+ * shared WebAssembly memory where the MAP core's loops (map-kernels.ts) and the transforms work on the same buffers.
  *
  * Spectrum layout (what every pointwise operation of the MAP core indexes): W/2+1 columns of H complex values,
  * column-major and interleaved, so bin (kx, ky) sits at 2·(kx·H + ky). Sizes must suit PFFFT: the width a
  * multiple of 32 and the height of 16, with no prime factor above 5 (`fftSize` picks one).
  */
+import fs from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import loadPffft, { type PffftModule } from '@echogarden/pffft-wasm/simd';
+import { loadMapKernels, type MapKernels } from './map-kernels.ts';
+import { gradientPower } from './periodic-gradients.ts';
 
 const REAL = 0;
 const COMPLEX = 1;
 const FORWARD = 0;
 const BACKWARD = 1;
-/** Rows a block of the spectrum's transpose. */
-const TRANSPOSE_BLOCK = 8;
 
-let modulePromise: Promise<PffftModule> | null = null;
+/** PFFFT and the MAP core's own loops (map-kernels.ts), sharing one WebAssembly memory. */
+export type MapWasm = PffftModule & { kernels: MapKernels };
 
-/** One PFFFT instance per thread (workers load their own). */
-export function pffft(): Promise<PffftModule> {
-  modulePromise ??= loadPffft();
+let modulePromise: Promise<MapWasm> | null = null;
+
+/** One instance per thread (workers load their own). */
+export function pffft(): Promise<MapWasm> {
+  modulePromise ??= loadMapWasm();
   return modulePromise;
+}
+
+/**
+ * PFFFT instantiated here rather than by its loader, so that its memory (which the module defines and exports) can
+ * be handed to the MAP core's kernels: they then work on the buffers the transforms read and write.
+ */
+async function loadMapWasm(): Promise<MapWasm> {
+  const binary = await fs.readFile(fileURLToPath(new URL('pffft.wasm', import.meta.resolve('@echogarden/pffft-wasm/simd'))));
+  let memory: WebAssembly.Memory | undefined;
+  // the loader waits for `receive` alone: a failed instantiation is raced in, or the load would never settle
+  let fail: (err: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  const mod = await Promise.race([
+    loadPffft({
+      instantiateWasm(imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
+        WebAssembly.instantiate(binary, imports).then(({ instance, module }) => {
+          memory = Object.values(instance.exports).find((v): v is WebAssembly.Memory => v instanceof WebAssembly.Memory);
+          receive(instance, module);
+        }, fail);
+        return {};
+      },
+    }),
+    failed,
+  ]);
+  if (!memory) throw new Error('PFFFT exports no memory for the MAP core kernels to share');
+  return Object.assign(mod, { kernels: await loadMapKernels(memory) });
+}
+
+/** A float32 view of n values at a byte address of the shared memory, taken anew (the memory may have grown). */
+export function heapView(mod: MapWasm, ptr: number, n: number): Float32Array {
+  return new Float32Array(mod.HEAPF32.buffer, ptr, n);
+}
+
+/**
+ * Float32 buffers in the shared memory, for the kernels and transforms to work on in place; all freed at once.
+ * Views of them are taken after the last allocation, as an allocation may grow (and so replace) the memory.
+ */
+export class HeapArena {
+  private readonly ptrs: number[] = [];
+  constructor(private readonly mod: MapWasm) {}
+
+  /** n floats (16-byte aligned, as PFFFT and SIMD loads want them). */
+  alloc(n: number): number {
+    const ptr = this.mod._pffft_aligned_malloc(n * 4);
+    if (!ptr) throw new Error(`out of memory for ${n} floats in the MAP core`);
+    this.ptrs.push(ptr);
+    return ptr;
+  }
+
+  /** n floats holding a copy of `values`. */
+  copyOf(values: Float32Array): number {
+    const ptr = this.alloc(values.length);
+    heapView(this.mod, ptr, values.length).set(values);
+    return ptr;
+  }
+
+  /** A copy of a byte mask (one byte a pixel). */
+  copyOfBytes(values: Uint8Array): number {
+    const ptr = this.alloc(Math.ceil(values.length / 4));
+    new Uint8Array(this.mod.HEAPF32.buffer, ptr, values.length).set(values);
+    return ptr;
+  }
+
+  /** Copies n floats from one buffer to another. */
+  copy(from: number, to: number, n: number): void {
+    this.mod.HEAPF32.copyWithin(to >> 2, from >> 2, (from >> 2) + n);
+  }
+
+  view(ptr: number, n: number): Float32Array {
+    return heapView(this.mod, ptr, n);
+  }
+
+  dispose(): void {
+    for (const p of this.ptrs.splice(0)) this.mod._pffft_aligned_free(p);
+  }
 }
 
 function smooth235(n: number): boolean {
@@ -39,109 +120,88 @@ export class RealFft2d {
   readonly height: number;
   /** Floats in a spectrum: (W/2+1)·H complex values. */
   readonly spectrumLength: number;
-  private readonly cols: number;
+  /** Where the spectrum lies in the shared memory after `forwardAt` (and where `inverseAt` takes it from). */
+  readonly spectrumPtr: number;
   private readonly rowSetup: number;
   private readonly colSetup: number;
   private readonly rowPtr: number;
-  private readonly colPtr: number;
   private readonly workPtr: number;
+  private gradientPowerPtr = 0;
   private disposed = false;
 
-  constructor(private readonly mod: PffftModule, width: number, height: number) {
+  constructor(private readonly mod: MapWasm, width: number, height: number) {
     if (width % 32 !== 0 || height % 16 !== 0 || !smooth235(width / 32) || !smooth235(height / 16)) {
       throw new Error(`FFT size ${width}×${height} is not one PFFFT transforms (use fftSize)`);
     }
     this.width = width;
     this.height = height;
-    this.cols = width / 2 + 1;
-    this.spectrumLength = this.cols * height * 2;
+    this.spectrumLength = (width / 2 + 1) * height * 2;
     this.rowSetup = mod._pffft_new_setup(width, REAL);
     this.colSetup = mod._pffft_new_setup(height, COMPLEX);
     // PFFFT's SIMD paths need 16-byte aligned buffers.
     this.rowPtr = mod._pffft_aligned_malloc(width * height * 4);
-    this.colPtr = mod._pffft_aligned_malloc(this.spectrumLength * 4);
+    this.spectrumPtr = mod._pffft_aligned_malloc(this.spectrumLength * 4);
     this.workPtr = mod._pffft_aligned_malloc(Math.max(width, 2 * height) * 4);
   }
 
   /** src: H×W row-major real values → spec (spectrumLength floats). */
   forward(src: Float32Array, spec: Float32Array): void {
-    const { mod, width: W, height: H, cols } = this;
-    mod.HEAPF32.set(src.subarray(0, W * H), this.rowPtr >> 2);
-    for (let y = 0; y < H; y++) {
-      const p = this.rowPtr + y * W * 4;
-      mod._pffft_transform_ordered(this.rowSetup, p, p, this.workPtr, FORWARD);
-    }
-    // Views are taken after the calls: the heap may have grown (a new buffer) since the module loaded.
-    const heap = mod.HEAPF32;
-    const rows = this.rowPtr >> 2;
-    const out = this.colPtr >> 2;
-    // Ordered real output per row: [X0, X(W/2), Re X1, Im X1, …]; DC and Nyquist become real-valued columns.
-    for (let y = 0; y < H; y++) {
-      const r = rows + y * W;
-      heap[out + 2 * y] = heap[r];
-      heap[out + 2 * y + 1] = 0;
-      const last = out + 2 * ((cols - 1) * H + y);
-      heap[last] = heap[r + 1];
-      heap[last + 1] = 0;
-    }
-    // The transpose in blocks of rows, so the rows being read stay in cache while the columns are written in order.
-    for (let y0 = 0; y0 < H; y0 += TRANSPOSE_BLOCK) {
-      const y1 = Math.min(H, y0 + TRANSPOSE_BLOCK);
-      for (let k = 1; k < cols - 1; k++) {
-        for (let y = y0, r = rows + y0 * W + 2 * k, d = out + 2 * (k * H + y0); y < y1; y++, r += W, d += 2) {
-          heap[d] = heap[r];
-          heap[d + 1] = heap[r + 1];
-        }
-      }
-    }
-    for (let k = 0; k < cols; k++) {
-      const p = this.colPtr + k * H * 8;
-      mod._pffft_transform_ordered(this.colSetup, p, p, this.workPtr, FORWARD);
-    }
-    spec.set(mod.HEAPF32.subarray(out, out + this.spectrumLength));
+    heapView(this.mod, this.rowPtr, this.width * this.height).set(src.subarray(0, this.width * this.height));
+    this.forwardAt(this.rowPtr);
+    spec.set(heapView(this.mod, this.spectrumPtr, this.spectrumLength));
   }
 
   /** spec → dst (H×W real), scaled so that inverse(forward(x)) = x. */
   inverse(spec: Float32Array, dst: Float32Array): void {
-    const { mod, width: W, height: H, cols } = this;
-    const out = this.colPtr >> 2;
-    mod.HEAPF32.set(spec.subarray(0, this.spectrumLength), out);
-    for (let k = 0; k < cols; k++) {
-      const p = this.colPtr + k * H * 8;
+    heapView(this.mod, this.spectrumPtr, this.spectrumLength).set(spec.subarray(0, this.spectrumLength));
+    this.inverseAt(this.rowPtr);
+    dst.set(heapView(this.mod, this.rowPtr, this.width * this.height));
+  }
+
+  /** The plane at byte address src (H×W, left as it is unless it is this plan's own row buffer) → spectrumPtr. */
+  forwardAt(src: number): void {
+    const { mod, width: W, height: H } = this;
+    for (let y = 0; y < H; y++) mod._pffft_transform_ordered(this.rowSetup, src + y * W * 4, this.rowPtr + y * W * 4, this.workPtr, FORWARD);
+    mod.kernels.rowsToColumns(this.rowPtr, this.spectrumPtr, W, H);
+    for (let k = 0, n = W / 2 + 1; k < n; k++) {
+      const p = this.spectrumPtr + k * H * 8;
+      mod._pffft_transform_ordered(this.colSetup, p, p, this.workPtr, FORWARD);
+    }
+  }
+
+  /** The spectrum at spectrumPtr (overwritten) → the plane at byte address dst, scaled so that it inverts forwardAt. */
+  inverseAt(dst: number): void {
+    const { mod, width: W, height: H } = this;
+    for (let k = 0, n = W / 2 + 1; k < n; k++) {
+      const p = this.spectrumPtr + k * H * 8;
       mod._pffft_transform_ordered(this.colSetup, p, p, this.workPtr, BACKWARD);
     }
-    let heap = mod.HEAPF32;
-    const rows = this.rowPtr >> 2;
-    for (let y = 0; y < H; y++) {
-      const r = rows + y * W;
-      heap[r] = heap[out + 2 * y];
-      heap[r + 1] = heap[out + 2 * ((cols - 1) * H + y)];
+    mod.kernels.columnsToRows(this.spectrumPtr, this.rowPtr, W, H);
+    for (let y = 0; y < H; y++) mod._pffft_transform_ordered(this.rowSetup, this.rowPtr + y * W * 4, dst + y * W * 4, this.workPtr, BACKWARD);
+    mod.kernels.scale(dst, dst, W * H, 1 / (W * H));
+  }
+
+  /**
+   * |Dx|² + |Dy|² of the forward differences per bin (periodic-gradients.ts), in the shared memory: made on first use
+   * and kept with the plan. The call may allocate, so views are taken after it.
+   */
+  gradientPowerAt(): number {
+    if (!this.gradientPowerPtr) {
+      const dd = gradientPower(this.width, this.height);
+      this.gradientPowerPtr = this.mod._pffft_aligned_malloc(dd.length * 4);
+      heapView(this.mod, this.gradientPowerPtr, dd.length).set(dd);
     }
-    for (let y0 = 0; y0 < H; y0 += TRANSPOSE_BLOCK) {
-      const y1 = Math.min(H, y0 + TRANSPOSE_BLOCK);
-      for (let k = 1; k < cols - 1; k++) {
-        for (let y = y0, r = rows + y0 * W + 2 * k, s = out + 2 * (k * H + y0); y < y1; y++, r += W, s += 2) {
-          heap[r] = heap[s];
-          heap[r + 1] = heap[s + 1];
-        }
-      }
-    }
-    for (let y = 0; y < H; y++) {
-      const p = this.rowPtr + y * W * 4;
-      mod._pffft_transform_ordered(this.rowSetup, p, p, this.workPtr, BACKWARD);
-    }
-    heap = mod.HEAPF32;
-    const scale = 1 / (W * H);
-    for (let i = 0, n = W * H; i < n; i++) dst[i] = heap[rows + i] * scale;
+    return this.gradientPowerPtr;
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (this.gradientPowerPtr) this.mod._pffft_aligned_free(this.gradientPowerPtr);
     this.mod._pffft_destroy_setup(this.rowSetup);
     this.mod._pffft_destroy_setup(this.colSetup);
     this.mod._pffft_aligned_free(this.rowPtr);
-    this.mod._pffft_aligned_free(this.colPtr);
+    this.mod._pffft_aligned_free(this.spectrumPtr);
     this.mod._pffft_aligned_free(this.workPtr);
   }
 }
@@ -149,7 +209,7 @@ export class RealFft2d {
 /** Plans by size, reused across tiles and iterations of one thread (setups and buffers are costly to make). */
 export class FftCache {
   private readonly plans = new Map<string, RealFft2d>();
-  constructor(private readonly mod: PffftModule) {}
+  constructor(readonly mod: MapWasm) {}
 
   get(width: number, height: number): RealFft2d {
     const key = `${width}x${height}`;

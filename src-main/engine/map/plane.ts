@@ -115,18 +115,33 @@ export function boxBlur3(p: Plane, sigma: number): Plane {
 }
 
 function boxPass(src: Float32Array, dst: Float32Array, w: number, h: number, r: number, alongX: boolean): void {
-  const len = alongX ? w : h;
-  const lines = alongX ? h : w;
-  const step = alongX ? 1 : w;
   const n = 2 * r + 1;
-  for (let line = 0; line < lines; line++) {
-    const base = alongX ? line * w : line;
-    const at = (i: number) => src[base + Math.min(len - 1, Math.max(0, i)) * step];
-    let sum = 0;
-    for (let j = -r; j <= r; j++) sum += at(j);
-    for (let i = 0; i < len; i++) {
-      dst[base + i * step] = sum / n;
-      sum += at(i + r + 1) - at(i - r);
+  if (alongX) {
+    const last = w - 1;
+    for (let base = 0; base < w * h; base += w) {
+      let sum = 0;
+      for (let j = -r; j <= r; j++) sum += src[base + Math.min(last, Math.max(0, j))];
+      for (let i = 0; i < w; i++) {
+        dst[base + i] = sum / n;
+        const add = i + r + 1;
+        const drop = i - r;
+        sum += src[base + (add < last ? add : last)] - src[base + (drop > 0 ? drop : 0)];
+      }
+    }
+    return;
+  }
+  // Down the columns a row at a time, every column's running sum side by side: a column walk a pixel at a time
+  // would miss the cache at every step. The sums add up in the same order as along x.
+  const sums = new Float64Array(w);
+  const row = (i: number) => Math.min(h - 1, Math.max(0, i)) * w;
+  for (let j = -r; j <= r; j++) for (let x = 0, o = row(j); x < w; x++) sums[x] += src[o + x];
+  for (let y = 0; y < h; y++) {
+    const out = y * w;
+    const add = row(y + r + 1);
+    const drop = row(y - r);
+    for (let x = 0; x < w; x++) {
+      dst[out + x] = sums[x] / n;
+      sums[x] += src[add + x] - src[drop + x];
     }
   }
 }
