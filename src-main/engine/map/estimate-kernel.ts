@@ -49,6 +49,7 @@ const CG_ITERATIONS = 25;
 const REFINE_SCALES = 1;
 /** Kernel Tikhonov weight relative to the latent's gradient energy. */
 const GAMMA = 1e-3;
+const TAN_22_5 = Math.tan(Math.PI / 8);
 
 export async function estimateKernel(ffts: FftCache, blurry: Plane, opts: KernelEstimateOptions): Promise<KernelEstimate> {
   const maxSize = oddSize(opts.maxSize);
@@ -194,13 +195,16 @@ function selectStrongGradients(gx: Float32Array, gy: Float32Array, size: number,
   const counts = [0, 0, 0, 0];
   let pixels = 0;
   for (let i = 0; i < n; i++) {
-    const m = gx[i] * gx[i] + gy[i] * gy[i];
+    const x = gx[i];
+    const y = gy[i];
+    const m = x * x + y * y;
     if (m === 0) continue;
     power[i] = m;
     pixels++;
-    let a = Math.atan2(gy[i], gx[i]);
-    if (a < 0) a += Math.PI;
-    const b = Math.floor(((a + Math.PI / 8) % Math.PI) / (Math.PI / 4)) % 4;
+    // the direction's bin of 45° about 0°, 45°, 90° and 135° (sign-free), by slopes instead of an angle
+    const ax = Math.abs(x);
+    const ay = Math.abs(y);
+    const b = ay < TAN_22_5 * ax ? 0 : ay * TAN_22_5 >= ax ? 2 : x * y > 0 ? 1 : 3;
     binOf[i] = b;
     counts[b]++;
   }

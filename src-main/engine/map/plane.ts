@@ -15,7 +15,6 @@ export function resizePlane(src: Plane, width: number, height: number): Plane {
 
 function resample1d(src: Float32Array, w: number, h: number, n: number, alongX: boolean): Float32Array {
   const len = alongX ? w : h;
-  const other = alongX ? h : w;
   const out = new Float32Array(alongX ? n * h : w * n);
   const scale = n / len;
   const support = scale < 1 ? 1 / scale : 1;
@@ -34,17 +33,29 @@ function resample1d(src: Float32Array, w: number, h: number, n: number, alongX: 
     for (let j = 0; j < weights.length; j++) weights[j] /= sum || 1;
     taps.push({ start, weights });
   }
-  for (let o = 0; o < other; o++) {
-    for (let i = 0; i < n; i++) {
-      const { start, weights } = taps[i];
-      let s = 0;
-      for (let j = 0; j < weights.length; j++) {
-        const p = Math.min(len - 1, Math.max(0, start + j));
-        s += weights[j] * (alongX ? src[o * w + p] : src[p * w + o]);
+  if (alongX) {
+    for (let o = 0; o < h; o++) {
+      for (let i = 0; i < n; i++) {
+        const { start, weights } = taps[i];
+        let s = 0;
+        for (let j = 0; j < weights.length; j++) s += weights[j] * src[o * w + Math.min(len - 1, Math.max(0, start + j))];
+        out[o * n + i] = s;
       }
-      if (alongX) out[o * n + i] = s;
-      else out[i * w + o] = s;
     }
+    return out;
+  }
+  // Down the columns a row at a time (a column walk would miss the cache at every tap), every column's sum side by
+  // side, its terms added in the same order.
+  const sums = new Float64Array(w);
+  for (let i = 0; i < n; i++) {
+    const { start, weights } = taps[i];
+    sums.fill(0);
+    for (let j = 0; j < weights.length; j++) {
+      const row = Math.min(len - 1, Math.max(0, start + j)) * w;
+      const wt = weights[j];
+      for (let o = 0; o < w; o++) sums[o] += wt * src[row + o];
+    }
+    out.set(sums, i * w);
   }
   return out;
 }
