@@ -40,52 +40,47 @@ function narrowMask(low: v128, high: v128): v128 {
 
 /** Row spectra (PFFFT's ordered real output: X0, X(W/2), then complex bins) → W/2+1 complex columns of H. */
 export function rowsToColumns(rows: usize, cols: usize, W: i32, H: i32): void {
-  const C = W / 2 + 1;
-  const rowBytes = <usize>W << 2;
-  const colBytes = <usize>H << 3;
-  const last = cols + <usize>(C - 1) * colBytes;
+  const last = cols + <usize>(W / 2) * (<usize>H << 3);
   for (let y = 0; y < H; y++) {
-    const r = rows + <usize>y * rowBytes;
+    const r = rows + <usize>y * (<usize>W << 2);
     store<f32>(cols + (<usize>y << 3), load<f32>(r));
     store<f32>(cols + (<usize>y << 3) + 4, 0);
     store<f32>(last + (<usize>y << 3), load<f32>(r + 4));
     store<f32>(last + (<usize>y << 3) + 4, 0);
   }
-  // in blocks of 8 rows, so the rows being read stay in cache while the columns are written in order
-  for (let y0 = 0; y0 < H; y0 += 8) {
-    const y1 = min(H, y0 + 8);
-    for (let k = 1; k < C - 1; k++) {
-      let r = rows + <usize>y0 * rowBytes + (<usize>k << 3);
-      let d = cols + <usize>k * colBytes + (<usize>y0 << 3);
-      for (let y = y0; y < y1; y++) {
-        store<u64>(d, load<u64>(r));
-        r += rowBytes;
-        d += 8;
-      }
-    }
-  }
+  moveBins(rows, cols, W, H, true);
 }
 
 /** The inverse of rowsToColumns (the columns' imaginary DC and Nyquist parts are dropped). */
 export function columnsToRows(cols: usize, rows: usize, W: i32, H: i32): void {
-  const C = W / 2 + 1;
-  const rowBytes = <usize>W << 2;
-  const colBytes = <usize>H << 3;
-  const last = cols + <usize>(C - 1) * colBytes;
+  const last = cols + <usize>(W / 2) * (<usize>H << 3);
   for (let y = 0; y < H; y++) {
-    const r = rows + <usize>y * rowBytes;
+    const r = rows + <usize>y * (<usize>W << 2);
     store<f32>(r, load<f32>(cols + (<usize>y << 3)));
     store<f32>(r + 4, load<f32>(last + (<usize>y << 3)));
   }
+  moveBins(rows, cols, W, H, false);
+}
+
+/**
+ * The complex bins 1 … W/2−1 between rows and columns (one complex value is 8 bytes), in blocks of 8 rows, so the
+ * rows stay in cache while the columns are walked in order.
+ */
+// @ts-ignore: decorator
+@inline
+function moveBins(rows: usize, cols: usize, W: i32, H: i32, toColumns: bool): void {
+  const rowBytes = <usize>W << 2;
+  const colBytes = <usize>H << 3;
   for (let y0 = 0; y0 < H; y0 += 8) {
     const y1 = min(H, y0 + 8);
-    for (let k = 1; k < C - 1; k++) {
+    for (let k = 1; k < W / 2; k++) {
       let r = rows + <usize>y0 * rowBytes + (<usize>k << 3);
-      let s = cols + <usize>k * colBytes + (<usize>y0 << 3);
+      let c = cols + <usize>k * colBytes + (<usize>y0 << 3);
       for (let y = y0; y < y1; y++) {
-        store<u64>(r, load<u64>(s));
+        if (toColumns) store<u64>(c, load<u64>(r));
+        else store<u64>(r, load<u64>(c));
         r += rowBytes;
-        s += 8;
+        c += 8;
       }
     }
   }
