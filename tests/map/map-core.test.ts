@@ -81,7 +81,7 @@ test("a long blur is undone along a crop's borders too: the photo's border is no
   const cut = (p: Float32Array) => Float32Array.from({ length: w * h }, (_, i) => p[(Math.floor(i / w) + m) * (w + 2 * m) + (i % w) + m]);
   const sharpPlane = cut(scene);
   const blurry = quantise(cut(blurredScene));
-  const estimate = { width: w, height: h, cols: 1, rows: 1, noise: 0.002, downscale: 1, regions: [{ x0: 0, y0: 0, x1: w, y1: h, kernel: k, confidence: 1, reason: null }] };
+  const estimate = { width: w, height: h, cols: 1, rows: 1, noise: 0.002, downscale: 1, regions: [{ x0: 0, y0: 0, x1: w, y1: h, kernel: k, confidence: 1, blurred: 1, reason: null }] };
   const res = await mapDeblurRaster(planeToRaster(blurry, w, h), { threads: 1, estimate });
   let before = 0;
   let after = 0;
@@ -124,6 +124,10 @@ test('a photo soft only at a scale finer than the blur estimate sees comes back 
   const estimate = await estimatePhotoBlur(await scaledSampleRaster(2400, 1600), { threads: 2 });
   assert.ok(estimate.downscale > 2);
   assert.ok(!deconvolves(estimate), `confidences ${estimate.regions.map((g) => g.confidence.toFixed(2)).join(' ')}`);
+  // and it shows as sharp: the motion view has no blur to show, where the kernels' own spread scaled up would be
+  // a few px
+  assert.ok(estimate.regions.some((g) => kernelMotion(g.kernel).halfExtent > 2));
+  assert.ok(motionFromEstimate(estimate).blurScore < 1, `blur score ${motionFromEstimate(estimate).blurScore.toFixed(1)} px`);
 });
 
 test('a blurred photo is deblurred, and the motion view reads the blur it found', async () => {

@@ -60,6 +60,7 @@ export async function mapDeblurFloatWithKernels(img: FloatImage, grid: NonNullab
       y1: Math.round(((Math.floor(i / grid.cols) + 1) * h) / grid.rows),
       kernel,
       confidence: 1,
+      blurred: 1,
       reason: null,
     })),
   };

@@ -24,6 +24,11 @@ export interface RegionKernel {
   kernel: Kernel;
   /** 0 (leave as shot) … 1 (full deconvolution). */
   confidence: number;
+  /**
+   * The sharpness test's verdict, 0 (as sharp as the estimate can tell: the kernel is the estimator's own spread) …
+   * 1 (blurred): the share of the kernel's motion the motion view and the blur score show.
+   */
+  blurred: number;
   /** Why the confidence is low, if it is. */
   reason: string | null;
 }
@@ -181,7 +186,8 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
 
   const regions: RegionKernel[] = await Promise.all(found.map(async (w) => {
     const kFull = toFullResolution(w.kernel, downscale);
-    const verdicts = [blurPresent(w.kernel, ownVariance), kernelPlausible(w.kernel), { factor: Math.max(w.structure, w.own ? 0 : 0.5), reason: w.reason }, agreement];
+    const sharpness = blurPresent(w.kernel, ownVariance);
+    const verdicts = [sharpness, kernelPlausible(w.kernel), { factor: Math.max(w.structure, w.own ? 0 : 0.5), reason: w.reason }, agreement];
     if (verdicts.every((v) => v.factor > 0)) {
       const [x0, y0, x1, y1] = w.bounds;
       // A colour channel can ring where the luminance does not (a light clipped in one channel): the trial runs on
@@ -202,6 +208,7 @@ export async function estimateBlur(ffts: FftCache, raster: Raster, opts: Estimat
       y1: Math.min(raster.height, Math.round(y1 * downscale)),
       kernel: kFull,
       confidence,
+      blurred: sharpness.factor,
       reason,
     };
   }));

@@ -1,8 +1,9 @@
 /**
  * The motion the kernels imply, in the units of the motion view (NEURMAP.md): per pixel, the blur's half-extent
  * in px along its main direction, canonical sign. A region's vector is its kernel's principal axis, with the
- * half-length of a straight streak of the same spread (√(3·λmax)); between region centres vectors are blended in
- * the doubled-angle representation, where a direction and its opposite are the same blur.
+ * half-length of a straight streak of the same spread (√(3·λmax)), times the sharpness test's verdict (a region
+ * judged sharp shows no motion: its kernel is the estimator's own spread); between region centres vectors are
+ * blended in the doubled-angle representation, where a direction and its opposite are the same blur.
  */
 import { canonicalSign } from '../synth/motion-vector.ts';
 import { motionStats, quiverGrid, type MotionField, type MotionResult } from '../infer/motion.ts';
@@ -11,7 +12,12 @@ import { kernelMotion } from './kernel.ts';
 
 /** A region as the motion view and `neurmap motion --json` describe it: bounds, blur half-extent, the guard's verdict. */
 export function regionSummary(r: RegionKernel): { x0: number; y0: number; x1: number; y1: number; halfExtentPx: number; confidence: number; reason: string | null } {
-  return { x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1, halfExtentPx: kernelMotion(r.kernel).halfExtent, confidence: r.confidence, reason: r.reason };
+  return { x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1, halfExtentPx: regionBlur(r), confidence: r.confidence, reason: r.reason };
+}
+
+/** The blur a region shows, px: its kernel's half-extent as far as the sharpness test believes it. */
+function regionBlur(r: RegionKernel): number {
+  return kernelMotion(r.kernel).halfExtent * r.blurred;
 }
 
 const Q = 32767;
@@ -22,7 +28,8 @@ export function motionFromEstimate(e: BlurEstimate, opts: { gridAcross?: number;
   const vec = e.regions.map((r) => {
     const m = kernelMotion(r.kernel);
     const a = 2 * Math.atan2(m.v, m.u);
-    return { h: m.halfExtent, c: m.halfExtent * Math.cos(a), s: m.halfExtent * Math.sin(a) };
+    const h = regionBlur(r);
+    return { h, c: h * Math.cos(a), s: h * Math.sin(a) };
   });
   const unitPx = Math.max(1, ...vec.map((v) => v.h));
   const cx = e.regions.slice(0, cols).map((r) => (r.x0 + r.x1) / 2);
