@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import { FftCache, HeapArena, pffft, type MapWasm } from '../../src-main/engine/map/fft2d.ts';
 import { HyperLaplacianShrink } from '../../src-main/engine/map/hyper-laplacian.ts';
+import { gradientPowerParts } from '../../src-main/engine/map/periodic-gradients.ts';
 import { compileMapKernels, KERNELS_MODULE } from '../../tools/wasm/compile-map-kernels.ts';
 
 /** A fixed pseudo-random sequence in [0, 1). */
@@ -16,15 +17,10 @@ function sequence(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
 }
 
-/** Runs `body` with buffers in the shared memory, freed after. */
+/** Runs `body` with an arena of buffers in the shared memory (up to 64k floats). */
 async function withHeap<T>(body: (heap: HeapArena, mod: MapWasm) => T): Promise<T> {
-  const mod = await pffft();
-  const heap = new HeapArena(mod);
-  try {
-    return body(heap, mod);
-  } finally {
-    heap.dispose();
-  }
+  const ffts = new FftCache(await pffft());
+  return body(ffts.arena(1 << 16), ffts.mod);
 }
 
 /** Dᵀ S(D x) by its definition: periodic forward differences, each pair shrunk by `step`, then their adjoint. */
@@ -130,25 +126,42 @@ function interpolate(step: ReturnType<HyperLaplacianShrink['step']>, v: number, 
   return step.table[j] + (p - j) * (step.table[j + 1] - step.table[j]);
 }
 
+test('|D|² of a bin is the periodic differences\' power, kept as a column part and a row part', () => {
+  const [W, H] = [64, 48];
+  const { columns, rows } = gradientPowerParts(W, H);
+  for (const [kx, ky] of [[0, 0], [1, 0], [0, 1], [32, 47], [13, 20]]) {
+    const power = 2 - 2 * Math.cos((2 * Math.PI * kx) / W) + (2 - 2 * Math.cos((2 * Math.PI * ky) / H));
+    assert.ok(Math.abs(columns[kx] - rows[ky] - power) < 1e-12, `bin (${kx}, ${ky})`);
+  }
+});
+
 test('the per-bin solves are their formulas: half-quadratic, quadratic, the data term and the reblur', async () => {
-  const bins = 7; // odd: two bins at a time, then one
+  const [W, H] = [6, 4]; // 4 columns of 4 bins
+  const bins = (W / 2 + 1) * H;
   const K = sequence(2 * bins, 1).map((v) => v - 0.5);
   const S = sequence(2 * bins, 2).map((v) => v - 0.5);
   const N = sequence(2 * bins, 3);
+  // |K|² as a float32 plane would hold it; K0 is K without its constant bin, where |D|² is 0 too: no weight at all
   const KK = Float32Array.from({ length: bins }, (_, i) => K[2 * i] ** 2 + K[2 * i + 1] ** 2);
-  const DD = sequence(bins, 4).map((v, i) => (i === 0 ? 0 : v));
-  KK[0] = 0; // a bin with no weight at all
-  const DD1 = DD.map((v) => v + 1); // the quadratic solve's bins all have weight
+  const K0 = K.map((v, j) => (j < 2 ? 0 : v));
+  const KK0 = KK.map((v, i) => (i === 0 ? 0 : v));
+  const { columns, rows } = gradientPowerParts(W, H);
+  const DD = (i: number) => Math.fround(columns[Math.floor(i / H)] - rows[i % H]);
   const [lambda, beta] = [300, 8];
   const expect = (f: (i: number) => [number, number]) => Float32Array.from({ length: 2 * bins }, (_, j) => f(j >> 1)[j & 1]);
+  const parts = (heap: HeapArena): [number, number] => {
+    const at = heap.alloc(2 * (columns.length + rows.length));
+    new Float64Array(heap.view(at, 0).buffer, at, columns.length + rows.length).set([...columns, ...rows]);
+    return [at, at + columns.length * 8];
+  };
   const cases: Array<[string, (mod: MapWasm, heap: HeapArena, s: number) => void, Float32Array]> = [
-    ['half-quadratic', (mod, heap, s) => mod.kernels.halfQuadraticSolve(s, heap.copyOf(N), heap.copyOf(KK), heap.copyOf(DD), bins, lambda, beta), expect((i) => {
-      const d = lambda * KK[i] + beta * DD[i];
+    ['half-quadratic', (mod, heap, s) => mod.kernels.halfQuadraticSolve(s, heap.copyOf(N), heap.copyOf(K0), ...parts(heap), W, H, lambda, beta), expect((i) => {
+      const d = lambda * KK0[i] + beta * DD(i);
       const inv = d > 1e-12 ? 1 / d : 0;
       return [(N[2 * i] + beta * S[2 * i]) * inv, (N[2 * i + 1] + beta * S[2 * i + 1]) * inv];
     })],
-    ['quadratic', (mod, heap, s) => mod.kernels.quadraticSolve(heap.copyOf(K), s, s, heap.copyOf(KK), heap.copyOf(DD1), bins, lambda, 64), expect((i) => {
-      const f = lambda / (lambda * KK[i] + 64 * DD1[i]);
+    ['quadratic', (mod, heap, s) => mod.kernels.quadraticSolve(heap.copyOf(K), s, s, ...parts(heap), W, H, lambda, 64), expect((i) => {
+      const f = lambda / (lambda * KK[i] + 64 * DD(i));
       return [(K[2 * i] * S[2 * i] + K[2 * i + 1] * S[2 * i + 1]) * f, (K[2 * i] * S[2 * i + 1] - K[2 * i + 1] * S[2 * i]) * f];
     })],
     ['data term', (mod, heap, s) => mod.kernels.conjugateProduct(heap.copyOf(K), s, s, bins, lambda), expect((i) => [
@@ -175,7 +188,9 @@ test('clipped data is raised to the reblurred solution where that is brighter, a
   const clipped = Uint8Array.from([0, 1, 1, 1, 0]);
   await withHeap((heap, mod) => {
     const data = heap.copyOf(observed);
-    mod.kernels.raiseClipped(data, heap.copyOf(observed), heap.copyOf(reblurred), heap.copyOfBytes(clipped), 5);
+    const mask = heap.alloc(2);
+    heap.bytes(mask, 5).set(clipped);
+    mod.kernels.raiseClipped(data, heap.copyOf(observed), heap.copyOf(reblurred), mask, 5);
     assert.deepEqual(Array.from(heap.view(data, 5)), Array.from(Float32Array.from([0.9, 0.99, 1.3, 1, 0.5])));
   });
 });

@@ -13,6 +13,7 @@ import { estimateKernel } from '../../src-main/engine/map/estimate-kernel.ts';
 import { FftCache, pffft } from '../../src-main/engine/map/fft2d.ts';
 import { kernelMotion, kernelSimilarity, resizeKernel } from '../../src-main/engine/map/kernel.ts';
 import { motionFromEstimate } from '../../src-main/engine/map/kernel-motion.ts';
+import { MapThreads } from '../../src-main/engine/map/map-threads.ts';
 import { estimatePhotoBlur } from '../../src-main/engine/map/photo-blur.ts';
 import { blurPresent, secondOpinion } from '../../src-main/engine/map/region-guard.ts';
 
@@ -166,6 +167,22 @@ async function twoRegionPhoto() {
   const [w, h] = [560, 300];
   return planeToRaster(quantise(convolvePlane(await greyCrop(w, h, 20, 50), w, h, shakeKernel())), w, h);
 }
+
+test('threads a run grew past their memory limit are renewed after it, and the next run gives the same result', async () => {
+  const pool = new MapThreads(2, undefined, 0);
+  try {
+    const r = await twoRegionPhoto();
+    const before = pool.threadIds;
+    const first = await mapDeblurRaster(r, { pool, tileSize: 160 });
+    const after = pool.threadIds;
+    assert.equal(after.length, 2);
+    assert.ok(after.every((id) => !before.includes(id)), `threads ${before} then ${after}`);
+    const second = await mapDeblurRaster(r, { pool, tileSize: 160 });
+    assert.deepEqual(Buffer.from(second.data.buffer), Buffer.from(first.data.buffer));
+  } finally {
+    await pool.close();
+  }
+});
 
 test('the same photo gives the same result, bit for bit, on one thread or several', async () => {
   // Tiled too: regions, trials and tiles all run on the threads.

@@ -24,10 +24,7 @@ export interface TileTask {
 export class TileDeconvolver {
   private readonly denoisers = new Map<string, Promise<OnnxDenoiser>>();
 
-  constructor(private readonly ffts: Promise<FftCache>) {}
-
-  async run(task: TileTask): Promise<Float32Array[]> {
-    const ffts = await this.ffts;
+  async run(ffts: FftCache, task: TileTask): Promise<Float32Array[]> {
     const blurry = toLumaChroma(task.planes);
     const planes = deconvolvePlanes(ffts, blurry, task.width, task.height, task.kernel, { ...task.params, quadraticPlanes: 2 });
     const prior = task.prior;
@@ -54,28 +51,31 @@ export class TileDeconvolver {
   }
 }
 
-/** RGB planes → luma and two colour differences (BT.601 in sRGB values), new arrays. */
-function toLumaChroma([r, g, b]: Float32Array[]): Float32Array[] {
-  const y = new Float32Array(r.length);
-  const cb = new Float32Array(r.length);
-  const cr = new Float32Array(r.length);
+/** RGB planes → luma and two colour differences (BT.601 in sRGB values), in place: the planes are the task's own. */
+function toLumaChroma(planes: Float32Array[]): Float32Array[] {
+  const [r, g, b] = planes;
   for (let i = 0; i < r.length; i++) {
-    const l = 0.299 * r[i] + 0.587 * g[i] + 0.114 * b[i];
-    y[i] = l;
-    cb[i] = b[i] - l;
-    cr[i] = r[i] - l;
+    const R = r[i];
+    const G = g[i];
+    const B = b[i];
+    const l = 0.299 * R + 0.587 * G + 0.114 * B;
+    r[i] = l;
+    g[i] = B - l;
+    b[i] = R - l;
   }
-  return [y, cb, cr];
+  return planes;
 }
 
-function fromLumaChroma([y, cb, cr]: Float32Array[]): Float32Array[] {
-  const r = new Float32Array(y.length);
-  const g = new Float32Array(y.length);
-  const b = new Float32Array(y.length);
+/** The inverse, in place (the deconvolved planes are new). */
+function fromLumaChroma(planes: Float32Array[]): Float32Array[] {
+  const [y, cb, cr] = planes;
   for (let i = 0; i < y.length; i++) {
-    r[i] = y[i] + cr[i];
-    b[i] = y[i] + cb[i];
-    g[i] = (y[i] - 0.299 * r[i] - 0.114 * b[i]) / 0.587;
+    const Y = y[i];
+    const R = Math.fround(Y + cr[i]);
+    const B = Math.fround(Y + cb[i]);
+    y[i] = R;
+    cb[i] = (Y - 0.299 * R - 0.114 * B) / 0.587;
+    cr[i] = B;
   }
-  return [r, g, b];
+  return planes;
 }

@@ -159,9 +159,13 @@ export function deconvSize(w: number, h: number, k: Kernel): { W: number; H: num
  */
 export function deconvolvePlanes(ffts: FftCache, planes: Float32Array[], w: number, h: number, k: Kernel, p: DeconvParams, signal?: AbortSignal): Float32Array[] {
   const { W, H } = deconvSize(w, h, k);
-  const fft = ffts.get(W, H);
-  const { K, KK } = kernelSpectra(fft, k);
-  const n = KK.length;
+  return ffts.withPlan(W, H, (fft) => deconvolveWithPlan(ffts, fft, planes, w, h, k, p, signal));
+}
+
+function deconvolveWithPlan(ffts: FftCache, fft: RealFft2d, planes: Float32Array[], w: number, h: number, k: Kernel, p: DeconvParams, signal?: AbortSignal): Float32Array[] {
+  const { width: W, height: H } = fft;
+  const K = kernelSpectrum(fft, k);
+  const n = K.length / 2;
   const shrink = shrinker(0.8);
   const betaMax = p.betaMax ?? 256;
   const lambda = p.lambda;
@@ -170,71 +174,70 @@ export function deconvolvePlanes(ffts: FftCache, planes: Float32Array[], w: numb
   const firstQuadratic = planes.length - (p.quadraticPlanes ?? 0);
   // The loops run in the shared WebAssembly memory, where the transforms and kernels read and write in place.
   const dd = fft.gradientPowerAt();
-  const heap = new HeapArena(ffts.mod);
-  try {
-    const kAt = heap.copyOf(K);
-    const kk = heap.copyOf(KK);
-    const x = heap.alloc(W * H);
-    const gx = heap.alloc(W * H);
-    const gy = heap.alloc(W * H);
-    const numer = heap.alloc(fft.spectrumLength);
-    const yData = heap.alloc(W * H);
-    const table = heap.alloc(shrink.tableLength);
-    const centre = () => {
-      const solved = heap.view(x, W * H);
-      const res = new Float32Array(w * h);
-      for (let r = 0; r < h; r++) res.set(solved.subarray(r * W, r * W + w), r * w);
-      return res;
-    };
-    for (const [index, plane] of planes.entries()) {
-      const observed = padPeriodic(plane, w, h, W, H);
-      heap.view(x, W * H).set(observed); // the hyper-Laplacian loop's warm start: the blurry plane
-      if (index >= firstQuadratic) {
-        fft.forwardAt(x);
-        kernels.quadraticSolve(kAt, fft.spectrumPtr, fft.spectrumPtr, kk, dd, n, lambda, QUADRATIC_BETA);
-        fft.inverseAt(x);
-        out.push(centre());
-        continue;
-      }
-      // the data term: the observation, raised where it is clipped and the solution is brighter
-      heap.view(yData, W * H).set(observed);
-      const clipped = clippedPixels(observed, p.clipLevel);
-      const saturation = clipped && {
-        observed: heap.copyOf(observed),
-        mask: heap.copyOfBytes(clipped),
-        solution: heap.alloc(fft.spectrumLength),
-        reblurred: heap.alloc(W * H),
-      };
-      const setNumerator = () => {
-        fft.forwardAt(yData);
-        kernels.conjugateProduct(kAt, fft.spectrumPtr, numer, n, lambda);
-      };
-      setNumerator();
-      for (let beta = 1; beta <= betaMax; beta *= 2 * Math.SQRT2) {
-        signal?.throwIfAborted();
-        // w-step: shrink the forward differences
-        const step = shrink.step(beta);
-        heap.view(table, shrink.tableLength).set(step.table);
-        kernels.hyperLaplacianShrinkDifferences(x, gx, gy, W, H, table, step.scale, step.max, step.zeroBelow, shrink.alpha, beta);
-        // x-step
-        fft.forwardAt(x);
-        kernels.halfQuadraticSolve(fft.spectrumPtr, numer, kk, dd, n, lambda, beta);
-        // the solution's spectrum, reblurred, raises the clipped data (the inverse transform consumes it)
-        if (saturation) heap.copy(fft.spectrumPtr, saturation.solution, fft.spectrumLength);
-        fft.inverseAt(x);
-        if (saturation) {
-          kernels.multiplySpectra(kAt, saturation.solution, fft.spectrumPtr, n);
-          fft.inverseAt(saturation.reblurred);
-          kernels.raiseClipped(yData, saturation.observed, saturation.reblurred, saturation.mask, W * H);
-          setNumerator();
-        }
-      }
-      const res = centre();
-      if (clipped) keepAroundLights(res, plane, w, h, k, p.clipLevel);
-      out.push(res);
+  const S = fft.spectrumLength;
+  // x, gx, the data term, the clipped observation and mask; gy (also a spectrum), the numerator, K, the table
+  const heap = ffts.arena(HeapArena.floatsFor([W * H, W * H, W * H, W * H, (W * H) / 4, S, S, S, shrink.tableLength]));
+  const kAt = heap.copyOf(K);
+  const x = heap.alloc(W * H);
+  // the differences' scratch, which between two w-steps holds the clipped data's reblurred solution and its spectrum
+  const gx = heap.alloc(W * H);
+  const gy = heap.alloc(fft.spectrumLength);
+  const numer = heap.alloc(fft.spectrumLength);
+  const yData = heap.alloc(W * H);
+  const table = heap.alloc(shrink.tableLength);
+  const clippedObserved = heap.alloc(W * H);
+  const mask = heap.alloc((W * H) / 4); // a byte a pixel
+  const centre = () => {
+    const solved = heap.view(x, W * H);
+    const res = new Float32Array(w * h);
+    for (let r = 0; r < h; r++) res.set(solved.subarray(r * W, r * W + w), r * w);
+    return res;
+  };
+  for (const [index, plane] of planes.entries()) {
+    const observed = padPeriodic(plane, w, h, W, H);
+    heap.view(x, W * H).set(observed); // the hyper-Laplacian loop's warm start: the blurry plane
+    if (index >= firstQuadratic) {
+      fft.forwardAt(x);
+      kernels.quadraticSolve(kAt, fft.spectrumPtr, fft.spectrumPtr, dd.columns, dd.rows, W, H, lambda, QUADRATIC_BETA);
+      fft.inverseAt(x);
+      out.push(centre());
+      continue;
     }
-  } finally {
-    heap.dispose();
+    // the data term: the observation, raised where it is clipped and the solution is brighter
+    heap.view(yData, W * H).set(observed);
+    const clipped = clippedPixels(observed, p.clipLevel);
+    if (clipped) {
+      heap.view(clippedObserved, W * H).set(observed);
+      heap.bytes(mask, W * H).set(clipped);
+    }
+    const saturation = clipped && { observed: clippedObserved, mask, solution: gy, reblurred: gx };
+    const setNumerator = () => {
+      fft.forwardAt(yData);
+      kernels.conjugateProduct(kAt, fft.spectrumPtr, numer, n, lambda);
+    };
+    setNumerator();
+    for (let beta = 1; beta <= betaMax; beta *= 2 * Math.SQRT2) {
+      signal?.throwIfAborted();
+      // w-step: shrink the forward differences
+      const step = shrink.step(beta);
+      heap.view(table, shrink.tableLength).set(step.table);
+      kernels.hyperLaplacianShrinkDifferences(x, gx, gy, W, H, table, step.scale, step.max, step.zeroBelow, shrink.alpha, beta);
+      // x-step
+      fft.forwardAt(x);
+      kernels.halfQuadraticSolve(fft.spectrumPtr, numer, kAt, dd.columns, dd.rows, W, H, lambda, beta);
+      // the solution's spectrum, reblurred, raises the clipped data (the inverse transform consumes it)
+      if (saturation) heap.copy(fft.spectrumPtr, saturation.solution, fft.spectrumLength);
+      fft.inverseAt(x);
+      if (saturation) {
+        kernels.multiplySpectra(kAt, saturation.solution, fft.spectrumPtr, n);
+        fft.inverseAt(saturation.reblurred);
+        kernels.raiseClipped(yData, saturation.observed, saturation.reblurred, saturation.mask, W * H);
+        setNumerator();
+      }
+    }
+    const res = centre();
+    if (clipped) keepAroundLights(res, plane, w, h, k, p.clipLevel);
+    out.push(res);
   }
   return out;
 }

@@ -123,44 +123,30 @@ export function l0Restore(ffts: FftCache, y: Plane, k: Kernel, lambda: number): 
   const { W, H } = deconvSize(w, h, k);
   const fft = ffts.get(W, H);
   const K = kernelSpectrum(fft, k);
-  const n = fft.spectrumLength / 2;
-  const observed = padPeriodic(y.data, w, h, W, H);
-  const spec = new Float32Array(fft.spectrumLength);
-  fft.forward(observed, spec);
-  const numer = new Float32Array(fft.spectrumLength);
-  const KK = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const kr = K[2 * i];
-    const ki = K[2 * i + 1];
-    KK[i] = kr * kr + ki * ki;
-    numer[2 * i] = kr * spec[2 * i] + ki * spec[2 * i + 1];
-    numer[2 * i + 1] = kr * spec[2 * i + 1] - ki * spec[2 * i];
-  }
+  const n = K.length / 2;
   // The loop runs in the shared WebAssembly memory, where the transforms and kernels read and write in place.
   const dd = fft.gradientPowerAt();
-  const heap = new HeapArena(ffts.mod);
-  try {
-    const x = heap.copyOf(observed);
-    const gx = heap.alloc(W * H);
-    const gy = heap.alloc(W * H);
-    const numerAt = heap.copyOf(numer);
-    const kk = heap.copyOf(KK);
-    const kernels = ffts.mod.kernels;
-    const betaMax = 1e5;
-    for (let beta = 2 * lambda; beta < betaMax; beta *= 2.5) {
-      // g-step: a gradient survives only if it pays its L0 cost
-      kernels.l0ShrinkDifferences(x, gx, gy, W, H, lambda / beta);
-      fft.forwardAt(x);
-      kernels.halfQuadraticSolve(fft.spectrumPtr, numerAt, kk, dd, n, 1, beta);
-      fft.inverseAt(x);
-    }
-    const plane = heap.view(x, W * H);
-    const out = new Float32Array(w * h);
-    for (let r = 0; r < h; r++) out.set(plane.subarray(r * W, r * W + w), r * w);
-    return out;
-  } finally {
-    heap.dispose();
+  const heap = ffts.arena(HeapArena.floatsFor([W * H, W * H, W * H, K.length, K.length]));
+  const x = heap.copyOf(padPeriodic(y.data, w, h, W, H));
+  const gx = heap.alloc(W * H);
+  const gy = heap.alloc(W * H);
+  const kAt = heap.copyOf(K);
+  const numer = heap.alloc(K.length);
+  const kernels = ffts.mod.kernels;
+  // the data term Kᵀy
+  fft.forwardAt(x);
+  kernels.conjugateProduct(kAt, fft.spectrumPtr, numer, n, 1);
+  for (let beta = 2 * lambda; beta < 1e5; beta *= 2.5) {
+    // g-step: a gradient survives only if it pays its L0 cost
+    kernels.l0ShrinkDifferences(x, gx, gy, W, H, lambda / beta);
+    fft.forwardAt(x);
+    kernels.halfQuadraticSolve(fft.spectrumPtr, numer, kAt, dd.columns, dd.rows, W, H, 1, beta);
+    fft.inverseAt(x);
   }
+  const plane = heap.view(x, W * H);
+  const out = new Float32Array(w * h);
+  for (let r = 0; r < h; r++) out.set(plane.subarray(r * W, r * W + w), r * w);
+  return out;
 }
 
 /**

@@ -10,7 +10,7 @@ import fs from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import loadPffft, { type PffftModule } from '@echogarden/pffft-wasm/simd';
 import { loadMapKernels, type MapKernels } from './map-kernels.ts';
-import { gradientPower } from './periodic-gradients.ts';
+import { gradientPowerParts } from './periodic-gradients.ts';
 
 const REAL = 0;
 const COMPLEX = 1;
@@ -21,19 +21,24 @@ const BACKWARD = 1;
 export type MapWasm = PffftModule & { kernels: MapKernels };
 
 let modulePromise: Promise<MapWasm> | null = null;
+let compiled: Promise<WebAssembly.Module> | null = null;
 
-/** One instance per thread (workers load their own). */
+/** This thread's shared instance (for its short-lived work: estimates, tests). */
 export function pffft(): Promise<MapWasm> {
   modulePromise ??= loadMapWasm();
   return modulePromise;
 }
 
 /**
- * PFFFT instantiated here rather than by its loader, so that its memory (which the module defines and exports) can
- * be handed to the MAP core's kernels: they then work on the buffers the transforms read and write.
+ * A new instance with a memory of its own: WebAssembly memory only grows, so whoever fills it with a photo's tiles
+ * (the MAP core's threads) takes a fresh one afterwards and lets the grown one go.
+ *
+ * PFFFT is instantiated here rather than by its loader, so that its memory (which the module defines and exports)
+ * can be handed to the MAP core's kernels: they then work on the buffers the transforms read and write.
  */
-async function loadMapWasm(): Promise<MapWasm> {
-  const binary = await fs.readFile(fileURLToPath(new URL('pffft.wasm', import.meta.resolve('@echogarden/pffft-wasm/simd'))));
+export async function loadMapWasm(): Promise<MapWasm> {
+  compiled ??= fs.readFile(fileURLToPath(new URL('pffft.wasm', import.meta.resolve('@echogarden/pffft-wasm/simd')))).then((b) => WebAssembly.compile(b));
+  const module = await compiled;
   let memory: WebAssembly.Memory | undefined;
   // the loader waits for `receive` alone: a failed instantiation is raced in, or the load would never settle
   let fail: (err: unknown) => void = () => {};
@@ -41,7 +46,7 @@ async function loadMapWasm(): Promise<MapWasm> {
   const mod = await Promise.race([
     loadPffft({
       instantiateWasm(imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
-        WebAssembly.instantiate(binary, imports).then(({ instance, module }) => {
+        WebAssembly.instantiate(module, imports).then((instance) => {
           memory = Object.values(instance.exports).find((v): v is WebAssembly.Memory => v instanceof WebAssembly.Memory);
           receive(instance, module);
         }, fail);
@@ -60,19 +65,24 @@ export function heapView(mod: MapWasm, ptr: number, n: number): Float32Array {
 }
 
 /**
- * Float32 buffers in the shared memory, for the kernels and transforms to work on in place; all freed at once.
- * Views of them are taken after the last allocation, as an allocation may grow (and so replace) the memory.
+ * Float32 buffers in the shared memory for the kernels and transforms to work on in place, carved one after another
+ * out of a block that outlives them (FftCache.arena). Views are taken anew each time: the memory may have grown.
  */
 export class HeapArena {
-  private readonly ptrs: number[] = [];
-  constructor(private readonly mod: MapWasm) {}
+  private used = 0;
+  constructor(private readonly mod: MapWasm, private readonly base: number, private readonly capacity: number) {}
 
-  /** n floats (16-byte aligned, as PFFFT and SIMD loads want them). */
+  /** Floats an arena needs for buffers of these sizes (each starts 16-byte aligned, as SIMD loads want). */
+  static floatsFor(sizes: number[]): number {
+    return sizes.reduce((sum, n) => sum + aligned(n), 0);
+  }
+
+  /** n floats. */
   alloc(n: number): number {
-    const ptr = this.mod._pffft_aligned_malloc(n * 4);
-    if (!ptr) throw new Error(`out of memory for ${n} floats in the MAP core`);
-    this.ptrs.push(ptr);
-    return ptr;
+    const at = this.used;
+    if (at + aligned(n) > this.capacity) throw new Error(`the MAP core's arena of ${this.capacity} floats is too small`);
+    this.used += aligned(n);
+    return this.base + at * 4;
   }
 
   /** n floats holding a copy of `values`. */
@@ -82,12 +92,6 @@ export class HeapArena {
     return ptr;
   }
 
-  /** A copy of a byte mask (one byte a pixel). */
-  copyOfBytes(values: Uint8Array): number {
-    const ptr = this.alloc(Math.ceil(values.length / 4));
-    new Uint8Array(this.mod.HEAPF32.buffer, ptr, values.length).set(values);
-    return ptr;
-  }
 
   /** Copies n floats from one buffer to another. */
   copy(from: number, to: number, n: number): void {
@@ -98,9 +102,14 @@ export class HeapArena {
     return heapView(this.mod, ptr, n);
   }
 
-  dispose(): void {
-    for (const p of this.ptrs.splice(0)) this.mod._pffft_aligned_free(p);
+  /** n bytes at ptr (a mask of a byte a pixel, in a buffer of n/4 floats). */
+  bytes(ptr: number, n: number): Uint8Array {
+    return new Uint8Array(this.mod.HEAPF32.buffer, ptr, n);
   }
+}
+
+function aligned(floats: number): number {
+  return Math.ceil(floats / 4) * 4;
 }
 
 function smooth235(n: number): boolean {
@@ -182,16 +191,17 @@ export class RealFft2d {
   }
 
   /**
-   * |Dx|² + |Dy|² of the forward differences per bin (periodic-gradients.ts), in the shared memory: made on first use
-   * and kept with the plan. The call may allocate, so views are taken after it.
+   * |Dx|² + |Dy|² of the forward differences per bin by its column and row parts (periodic-gradients.ts), in the
+   * shared memory: made on first use and kept with the plan. The call may allocate, so views are taken after it.
    */
-  gradientPowerAt(): number {
+  gradientPowerAt(): { columns: number; rows: number } {
     if (!this.gradientPowerPtr) {
-      const dd = gradientPower(this.width, this.height);
-      this.gradientPowerPtr = this.mod._pffft_aligned_malloc(dd.length * 4);
-      heapView(this.mod, this.gradientPowerPtr, dd.length).set(dd);
+      const { columns, rows } = gradientPowerParts(this.width, this.height);
+      this.gradientPowerPtr = this.mod._pffft_aligned_malloc((columns.length + rows.length) * 8);
+      new Float64Array(this.mod.HEAPF32.buffer, this.gradientPowerPtr, columns.length).set(columns);
+      new Float64Array(this.mod.HEAPF32.buffer, this.gradientPowerPtr + columns.length * 8, rows.length).set(rows);
     }
-    return this.gradientPowerPtr;
+    return { columns: this.gradientPowerPtr, rows: this.gradientPowerPtr + (this.width / 2 + 1) * 8 };
   }
 
   dispose(): void {
@@ -206,10 +216,49 @@ export class RealFft2d {
   }
 }
 
-/** Plans by size, reused across tiles and iterations of one thread (setups and buffers are costly to make). */
+/** Planes up to this many floats keep their plans (the estimate's scales, the guard's trials). */
+const KEPT_PLAN_FLOATS = 1 << 20;
+
+/**
+ * Plans by size, reused across tiles and iterations of one thread (setups and buffers are costly to make), and the
+ * thread's scratch block for arenas.
+ */
 export class FftCache {
   private readonly plans = new Map<string, RealFft2d>();
+  private scratch = 0;
+  private scratchFloats = 0;
   constructor(readonly mod: MapWasm) {}
+
+  /**
+   * An arena of `floats` floats in the thread's one scratch block, grown when a larger one is asked for and kept: the
+   * tiles of a photo reuse it instead of leaving holes of every size in a memory that cannot shrink. For synchronous
+   * work only, since the next arena reuses the same block.
+   */
+  arena(floats: number): HeapArena {
+    if (floats > this.scratchFloats) {
+      if (this.scratch) this.mod._pffft_aligned_free(this.scratch);
+      // a little headroom, so that tiles a few pixels larger do not each move the block
+      this.scratchFloats = Math.ceil(floats * 1.1);
+      this.scratch = this.mod._pffft_aligned_malloc(this.scratchFloats * 4);
+      if (!this.scratch) throw new Error(`out of memory for the MAP core's ${this.scratchFloats} floats of scratch`);
+    }
+    return new HeapArena(this.mod, this.scratch, this.scratchFloats);
+  }
+
+  /**
+   * Runs `fn` (synchronous) with a plan for this size: the kept one where the size is small, else one made for the
+   * call and freed after it, so that a photo's tiles of many sizes do not pile up plans in a memory that cannot
+   * shrink (a tile's plan is cheap beside its deconvolution).
+   */
+  withPlan<T>(width: number, height: number, fn: (fft: RealFft2d) => T): T {
+    if (width * height <= KEPT_PLAN_FLOATS) return fn(this.get(width, height));
+    const plan = new RealFft2d(this.mod, width, height);
+    try {
+      return fn(plan);
+    } finally {
+      plan.dispose();
+    }
+  }
 
   get(width: number, height: number): RealFft2d {
     const key = `${width}x${height}`;

@@ -10,11 +10,11 @@ export interface MapKernels {
   scale(src: number, dst: number, n: number, factor: number): void;
   l0ShrinkDifferences(x: number, gx: number, gy: number, width: number, height: number, threshold: number): void;
   hyperLaplacianShrinkDifferences(x: number, gx: number, gy: number, width: number, height: number, table: number, tableScale: number, tableMax: number, zeroBelow: number, alpha: number, beta: number): void;
-  halfQuadraticSolve(spec: number, numer: number, kk: number, dd: number, bins: number, lambda: number, beta: number): void;
+  halfQuadraticSolve(spec: number, numer: number, k: number, columns: number, rows: number, width: number, height: number, lambda: number, beta: number): void;
   multiplySpectra(k: number, spec: number, out: number, bins: number): void;
   conjugateProduct(k: number, spec: number, out: number, bins: number, factor: number): void;
   raiseClipped(data: number, observed: number, reblurred: number, clipped: number, n: number): void;
-  quadraticSolve(k: number, spec: number, out: number, kk: number, dd: number, bins: number, lambda: number, gamma: number): void;
+  quadraticSolve(k: number, spec: number, out: number, columns: number, rows: number, width: number, height: number, lambda: number, gamma: number): void;
 }
 
 let compiled: Promise<WebAssembly.Module> | null = null;

@@ -10,9 +10,8 @@ import type { Worker } from 'node:worker_threads';
 import { moduleExtension } from '../module-extension.ts';
 import { spawnModuleWorker } from '../module-worker.ts';
 import type { TileTask } from './deconvolve-tile.ts';
-import { FftCache, pffft } from './fft2d.ts';
 import type { Kernel } from './kernel.ts';
-import { MapTaskRunner, taskBuffers, type KernelTask, type MapTask, type MapTaskResults } from './map-tasks.ts';
+import { KEPT_BYTES, MapTaskRunner, taskBuffers, type KernelTask, type MapTask, type MapTaskResults } from './map-tasks.ts';
 import type { Plane } from './plane.ts';
 import type { Verdict } from './region-guard.ts';
 
@@ -31,6 +30,8 @@ export class MapThreads {
   private readonly queue: Array<{ task: MapTask; signal?: AbortSignal; pending: Pending }> = [];
   private readonly pending = new Map<number, Pending>();
   private readonly busy = new Map<Worker, number>();
+  /** Each thread's WebAssembly memory, as its last reply gave it. */
+  private readonly memory = new Map<Worker, number>();
   private nextId = 0;
   private local: MapTaskRunner | null = null;
   private stopped = false;
@@ -38,35 +39,60 @@ export class MapThreads {
   private users = 0;
   private retired = false;
 
-  /** threads: 0 = all cores. `signal` reaches the tasks that run in this thread (worker threads are stopped instead). */
-  constructor(threads = 0, private readonly signal?: AbortSignal) {
+  /**
+   * threads: 0 = all cores. `signal` reaches the tasks that run in this thread (worker threads are stopped instead).
+   * `keptBytes`: the WebAssembly memory a thread may keep between runs before it is renewed.
+   */
+  constructor(threads = 0, private readonly signal?: AbortSignal, private readonly keptBytes = KEPT_BYTES) {
     const n = threads > 0 ? threads : Math.max(1, os.availableParallelism());
     if (!existsSync(fileURLToPath(workerModule())) || n === 1) {
-      this.local = new MapTaskRunner(pffft().then((m) => new FftCache(m)));
+      this.local = new MapTaskRunner();
       return;
     }
-    for (let i = 0; i < n; i++) {
-      const w = spawnModuleWorker(workerModule());
-      w.unref();
-      w.on('message', (msg: { id: number; result?: unknown; error?: string }) => {
-        const p = this.pending.get(msg.id);
-        this.pending.delete(msg.id);
-        this.busy.delete(w);
-        this.idle.push(w);
-        this.pump();
-        if (!p) return;
-        if (msg.error === undefined) p.resolve(msg.result);
-        else p.reject(new Error(msg.error));
-      });
-      w.on('error', (err) => this.fail(w, err));
-      w.on('exit', (code) => this.fail(w, new Error(`a MAP core thread stopped (exit code ${code})`)));
-      this.workers.push(w);
+    for (let i = 0; i < n; i++) this.spawn();
+  }
+
+  private spawn(): void {
+    const w = spawnModuleWorker(workerModule());
+    w.unref();
+    w.on('message', (msg: { id: number; result?: unknown; error?: string; memoryBytes: number }) => {
+      const p = this.pending.get(msg.id);
+      this.pending.delete(msg.id);
+      this.busy.delete(w);
+      this.memory.set(w, msg.memoryBytes);
       this.idle.push(w);
+      this.pump();
+      if (!p) return;
+      if (msg.error === undefined) p.resolve(msg.result);
+      else p.reject(new Error(msg.error));
+    });
+    w.on('error', (err) => this.fail(w, err));
+    w.on('exit', (code) => this.fail(w, new Error(`a MAP core thread stopped (exit code ${code})`)));
+    this.workers.push(w);
+    this.idle.push(w);
+  }
+
+  /**
+   * Idle threads whose WebAssembly memory a photo's tiles grew (it cannot shrink) are replaced by new ones, so that
+   * warm threads hold little between runs and the memory is back before the result is encoded.
+   */
+  private renewGrown(): void {
+    for (const w of this.idle.filter((t) => (this.memory.get(t) ?? 0) > this.keptBytes)) {
+      this.idle.splice(this.idle.indexOf(w), 1);
+      this.workers.splice(this.workers.indexOf(w), 1);
+      this.memory.delete(w);
+      void w.terminate();
+      this.spawn();
     }
   }
 
   get threads(): number {
     return this.workers.length || 1;
+  }
+
+  /** The worker threads' ids (none where tasks run in the calling thread). */
+  get threadIds(): number[] {
+    return this.workers.map((w) => w.threadId);
   }
 
   /** True where tasks run in the calling thread (one thread asked for, or no worker module beside this one). */
@@ -79,10 +105,15 @@ export class MapThreads {
     this.users++;
   }
 
-  /** A run ends; the last one on retired threads closes them. */
+  /** A run ends; the last one on retired threads closes them, on the others lets their grown memory go. */
   async leave(): Promise<void> {
     this.users--;
-    if (this.retired && this.users === 0) await this.close();
+    if (this.users > 0) return;
+    if (this.retired) await this.close();
+    else if (!this.stopped) {
+      this.renewGrown();
+      await this.local?.release();
+    }
   }
 
   /** Closes the threads now if no run uses them, else when the last one ends (their owner no longer wants them). */

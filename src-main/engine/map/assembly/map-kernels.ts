@@ -232,33 +232,62 @@ function adjointDifferences(x: usize, gx: usize, gy: usize, W: i32, H: i32): voi
   }
 }
 
+/** |K|² of two bins from their spectrum (four floats), rounded to float32 as a plane of it was. */
+// @ts-ignore: decorator
+@inline
+function kernelPower2(k: usize): v128 {
+  const v = v128.load(k);
+  const low = lowF64(v);
+  const high = highF64(v);
+  const squares = f64x2.add(f64x2.mul(f64x2.shuffle(low, high, 0, 2), f64x2.shuffle(low, high, 0, 2)), f64x2.mul(f64x2.shuffle(low, high, 1, 3), f64x2.shuffle(low, high, 1, 3)));
+  return lowF64(f32x4.demote_f64x2_zero(squares));
+}
+
+/** |K|² of one bin, rounded as above. */
+// @ts-ignore: decorator
+@inline
+function kernelPower(k: usize): f64 {
+  const kr = <f64>load<f32>(k);
+  const ki = <f64>load<f32>(k + 4);
+  return <f64><f32>(kr * kr + ki * ki);
+}
+
+/**
+ * |D|² of one bin, from its column's and row's parts (periodic-gradients.ts: (2 − 2cos ωx + 2) − 2cos ωy, rounded
+ * to float32 as the plane of it was).
+ */
+// @ts-ignore: decorator
+@inline
+function gradientPowerAt(columns: usize, rows: usize, kx: usize, ky: usize): f64 {
+  return <f64><f32>(load<f64>(columns + (kx << 3)) - load<f64>(rows + (ky << 3)));
+}
+
 /**
  * The half-quadratic x-step in Fourier space, bin by bin: S ← (N + β·S) / (λ·|K|² + β·|D|²), where N is the data
- * term's λ·Kᵀy; a bin with no weight at all becomes zero.
+ * term's λ·Kᵀy; a bin with no weight at all becomes zero. |K|² comes from the kernel's spectrum K, |D|² from its
+ * column and row parts (`columns`: W/2+1 float64, `rows`: H float64); bins run down each column.
  */
-export function halfQuadraticSolve(spec: usize, numer: usize, kk: usize, dd: usize, bins: i32, lambda: f64, beta: f64): void {
+export function halfQuadraticSolve(spec: usize, numer: usize, k: usize, columns: usize, rows: usize, W: i32, H: i32, lambda: f64, beta: f64): void {
   const l = f64x2.splat(lambda);
   const b = f64x2.splat(beta);
   const one = f64x2.splat(1);
   const tiny = f64x2.splat(1e-12);
-  let i: usize = 0;
-  // two bins (four floats) at a time
-  for (; i + 2 <= <usize>bins; i += 2) {
-    const d = f64x2.add(f64x2.mul(l, lowF64(v128.load64_zero(kk + (i << 2)))), f64x2.mul(b, lowF64(v128.load64_zero(dd + (i << 2)))));
-    const inv = v128.and(f64x2.div(one, d), f64x2.gt(d, tiny));
-    const s = v128.load(spec + (i << 3));
-    const n = v128.load(numer + (i << 3));
-    const low = f64x2.mul(f64x2.add(lowF64(n), f64x2.mul(b, lowF64(s))), f64x2.shuffle(inv, inv, 0, 0));
-    const high = f64x2.mul(f64x2.add(highF64(n), f64x2.mul(b, highF64(s))), f64x2.shuffle(inv, inv, 1, 1));
-    v128.store(spec + (i << 3), toF32(low, high));
-  }
-  for (; i < <usize>bins; i++) {
-    const d = lambda * <f64>load<f32>(kk + (i << 2)) + beta * <f64>load<f32>(dd + (i << 2));
-    const inv = d > 1e-12 ? 1 / d : 0;
-    const s = spec + (i << 3);
-    const n = numer + (i << 3);
-    store<f32>(s, <f32>((<f64>load<f32>(n) + beta * <f64>load<f32>(s)) * inv));
-    store<f32>(s + 4, <f32>((<f64>load<f32>(n + 4) + beta * <f64>load<f32>(s + 4)) * inv));
+  const C = <usize>(W / 2 + 1);
+  const h = <usize>H;
+  for (let kx: usize = 0; kx < C; kx++) {
+    const cx = f64x2.splat(load<f64>(columns + (kx << 3)));
+    // two bins (four floats) at a time: H is even
+    for (let ky: usize = 0; ky < h; ky += 2) {
+      const i = kx * h + ky;
+      const dd = lowF64(f32x4.demote_f64x2_zero(f64x2.sub(cx, v128.load(rows + (ky << 3)))));
+      const d = f64x2.add(f64x2.mul(l, kernelPower2(k + (i << 3))), f64x2.mul(b, dd));
+      const inv = v128.and(f64x2.div(one, d), f64x2.gt(d, tiny));
+      const s = v128.load(spec + (i << 3));
+      const n = v128.load(numer + (i << 3));
+      const low = f64x2.mul(f64x2.add(lowF64(n), f64x2.mul(b, lowF64(s))), f64x2.shuffle(inv, inv, 0, 0));
+      const high = f64x2.mul(f64x2.add(highF64(n), f64x2.mul(b, highF64(s))), f64x2.shuffle(inv, inv, 1, 1));
+      v128.store(spec + (i << 3), toF32(low, high));
+    }
   }
 }
 
@@ -295,16 +324,21 @@ export function raiseClipped(data: usize, observed: usize, reblurred: usize, cli
 
 /**
  * out ← conj(K)·S·λ / (λ·|K|² + γ·|D|²) bin by bin (out may be S): deconvolution with a quadratic gradient prior in
- * one solve.
+ * one solve (|D|² as in halfQuadraticSolve).
  */
-export function quadraticSolve(k: usize, spec: usize, out: usize, kk: usize, dd: usize, bins: i32, lambda: f64, gamma: f64): void {
-  for (let i: usize = 0; i < <usize>bins; i++) {
-    const f = lambda / (lambda * <f64>load<f32>(kk + (i << 2)) + gamma * <f64>load<f32>(dd + (i << 2)));
-    const kr = <f64>load<f32>(k + (i << 3));
-    const ki = <f64>load<f32>(k + (i << 3) + 4);
-    const sr = <f64>load<f32>(spec + (i << 3));
-    const si = <f64>load<f32>(spec + (i << 3) + 4);
-    store<f32>(out + (i << 3), <f32>((kr * sr + ki * si) * f));
-    store<f32>(out + (i << 3) + 4, <f32>((kr * si - ki * sr) * f));
+export function quadraticSolve(k: usize, spec: usize, out: usize, columns: usize, rows: usize, W: i32, H: i32, lambda: f64, gamma: f64): void {
+  const C = <usize>(W / 2 + 1);
+  const h = <usize>H;
+  for (let kx: usize = 0; kx < C; kx++) {
+    for (let ky: usize = 0; ky < h; ky++) {
+      const i = kx * h + ky;
+      const f = lambda / (lambda * kernelPower(k + (i << 3)) + gamma * gradientPowerAt(columns, rows, kx, ky));
+      const kr = <f64>load<f32>(k + (i << 3));
+      const ki = <f64>load<f32>(k + (i << 3) + 4);
+      const sr = <f64>load<f32>(spec + (i << 3));
+      const si = <f64>load<f32>(spec + (i << 3) + 4);
+      store<f32>(out + (i << 3), <f32>((kr * sr + ki * si) * f));
+      store<f32>(out + (i << 3) + 4, <f32>((kr * si - ki * sr) * f));
+    }
   }
 }
