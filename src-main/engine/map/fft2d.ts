@@ -246,18 +246,23 @@ export class FftCache {
   }
 
   /**
-   * Runs `fn` (synchronous) with a plan for this size: the kept one where the size is small, else one made for the
-   * call and freed after it, so that a photo's tiles of many sizes do not pile up plans in a memory that cannot
-   * shrink (a tile's plan is cheap beside its deconvolution).
+   * Runs `fn` with a plan for this size: the kept one where the size is small, else one made for the call and freed
+   * once it is done (after its promise settles, for an async `fn`), so that a photo's tiles of many sizes do not
+   * pile up plans in a memory that cannot shrink (a tile's plan is cheap beside its deconvolution).
    */
   withPlan<T>(width: number, height: number, fn: (fft: RealFft2d) => T): T {
     if (width * height <= KEPT_PLAN_FLOATS) return fn(this.get(width, height));
     const plan = new RealFft2d(this.mod, width, height);
+    let result: T;
     try {
-      return fn(plan);
-    } finally {
+      result = fn(plan);
+    } catch (err) {
       plan.dispose();
+      throw err;
     }
+    if (result instanceof Promise) return result.finally(() => plan.dispose()) as T;
+    plan.dispose();
+    return result;
   }
 
   get(width: number, height: number): RealFft2d {

@@ -7,7 +7,7 @@
  *   zᵢ = D(xᵢ₋₁, σᵢ),   xᵢ = argminₓ λ/2‖k⊛x − y‖² + μᵢ/2‖x − zᵢ‖²,   μᵢ = ρ/σᵢ².
  * Clipped pixels keep the lower-bound data term of deconvolve.ts.
  */
-import type { FftCache } from './fft2d.ts';
+import type { FftCache, RealFft2d } from './fft2d.ts';
 import { clippedPixels, conjugateProduct, deconvSize, kernelSpectra, keepAroundLights, padPeriodic, raiseClippedData, type DeconvParams } from './deconvolve.ts';
 import type { Kernel } from './kernel.ts';
 
@@ -48,7 +48,11 @@ export async function refineWithDenoiser(
   denoiser: Denoiser,
 ): Promise<Float32Array> {
   const { W, H } = deconvSize(w, h, k);
-  const fft = ffts.get(W, H);
+  return ffts.withPlan(W, H, (fft) => refineWithPlan(fft, observed, init, w, h, k, p, prior, denoiser));
+}
+
+async function refineWithPlan(fft: RealFft2d, observed: Float32Array, init: Float32Array, w: number, h: number, k: Kernel, p: DeconvParams, prior: Extract<ImagePrior, { kind: 'denoiser' }>, denoiser: Denoiser): Promise<Float32Array> {
+  const { width: W, height: H } = fft;
   const { K, KK } = kernelSpectra(fft, k);
   const n = KK.length;
   const obs = padPeriodic(observed, w, h, W, H);

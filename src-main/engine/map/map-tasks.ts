@@ -27,8 +27,11 @@ export function taskBuffers(task: MapTask): ArrayBuffer[] {
   return task.kind === 'tile' ? task.tile.planes.map((p) => p.buffer as ArrayBuffer) : [];
 }
 
-/** Memory a thread's WebAssembly instance may keep between runs; a photo's tiles grow it to hundreds of MB. */
-export const KEPT_BYTES = 128 << 20;
+/**
+ * Memory a thread's WebAssembly instance may keep between runs: more than an estimate or the editor's preview needs
+ * (20 and ~120 MB), less than a 12 MP photo's tiles grow it to (~180 MB; 48 MP ~300 MB).
+ */
+export const KEPT_BYTES = 160 << 20;
 
 export class MapTaskRunner {
   private readonly tiles = new TileDeconvolver();
