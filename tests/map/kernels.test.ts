@@ -17,9 +17,11 @@ function sequence(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
 }
 
+const cache = pffft().then((m) => new FftCache(m));
+
 /** Runs `body` with an arena of buffers in the shared memory (up to 64k floats). */
 async function withHeap<T>(body: (heap: HeapArena, mod: MapWasm) => T): Promise<T> {
-  const ffts = new FftCache(await pffft());
+  const ffts = await cache;
   return body(ffts.arena(1 << 16), ffts.mod);
 }
 
@@ -56,7 +58,7 @@ test('the kernels hold no data of their own, which instantiating them would writ
 });
 
 test('the 2-D FFT is the discrete Fourier transform, and its inverse gives the plane back', async () => {
-  const ffts = new FftCache(await pffft());
+  const ffts = await cache;
   for (const [W, H] of [[32, 16], [64, 48]]) {
     const fft = ffts.get(W, H);
     const x = sequence(W * H, W);

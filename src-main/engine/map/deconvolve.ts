@@ -78,6 +78,13 @@ export function padPeriodic(src: Float32Array, w: number, h: number, W: number, 
   return out;
 }
 
+/** The w×h plane back out of its padded W×H extension (padPeriodic's inverse), a new array. */
+export function unpad(padded: Float32Array, W: number, w: number, h: number): Float32Array {
+  const out = new Float32Array(w * h);
+  for (let r = 0; r < h; r++) out.set(padded.subarray(r * W, r * W + w), r * w);
+  return out;
+}
+
 /** The kernel's transfer function at the plan's size (kernel centre at the origin). */
 export function kernelSpectrum(fft: RealFft2d, k: Kernel): Float32Array {
   const { width: W, height: H } = fft;
@@ -181,18 +188,13 @@ function deconvolveWithPlan(ffts: FftCache, fft: RealFft2d, planes: Float32Array
   const x = heap.alloc(W * H);
   // the differences' scratch, which between two w-steps holds the clipped data's reblurred solution and its spectrum
   const gx = heap.alloc(W * H);
-  const gy = heap.alloc(fft.spectrumLength);
-  const numer = heap.alloc(fft.spectrumLength);
+  const gy = heap.alloc(S);
+  const numer = heap.alloc(S);
   const yData = heap.alloc(W * H);
   const table = heap.alloc(shrink.tableLength);
   const clippedObserved = heap.alloc(W * H);
   const mask = heap.alloc((W * H) / 4); // a byte a pixel
-  const centre = () => {
-    const solved = heap.view(x, W * H);
-    const res = new Float32Array(w * h);
-    for (let r = 0; r < h; r++) res.set(solved.subarray(r * W, r * W + w), r * w);
-    return res;
-  };
+  const centre = () => unpad(heap.view(x, W * H), W, w, h);
   for (const [index, plane] of planes.entries()) {
     const observed = padPeriodic(plane, w, h, W, H);
     heap.view(x, W * H).set(observed); // the hyper-Laplacian loop's warm start: the blurry plane
@@ -226,7 +228,7 @@ function deconvolveWithPlan(ffts: FftCache, fft: RealFft2d, planes: Float32Array
       fft.forwardAt(x);
       kernels.halfQuadraticSolve(fft.spectrumPtr, numer, kAt, dd.columns, dd.rows, W, H, lambda, beta);
       // the solution's spectrum, reblurred, raises the clipped data (the inverse transform consumes it)
-      if (saturation) heap.copy(fft.spectrumPtr, saturation.solution, fft.spectrumLength);
+      if (saturation) heap.copy(fft.spectrumPtr, saturation.solution, S);
       fft.inverseAt(x);
       if (saturation) {
         kernels.multiplySpectra(kAt, saturation.solution, fft.spectrumPtr, n);

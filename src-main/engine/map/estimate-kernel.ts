@@ -8,7 +8,7 @@
  * Deterministic: no randomness anywhere.
  */
 import { fftSize, HeapArena, type FftCache } from './fft2d.ts';
-import { deconvSize, kernelSpectrum, padPeriodic } from './deconvolve.ts';
+import { deconvSize, kernelSpectrum, padPeriodic, unpad } from './deconvolve.ts';
 import { centreKernel, cleanKernel, dropSmallPieces, kernelRadius, oddSize, padKernel, resizeKernel, type Kernel } from './kernel.ts';
 import { resizePlane, type Plane } from './plane.ts';
 import { selectNth } from './select-nth.ts';
@@ -143,10 +143,7 @@ export function l0Restore(ffts: FftCache, y: Plane, k: Kernel, lambda: number): 
     kernels.halfQuadraticSolve(fft.spectrumPtr, numer, kAt, dd.columns, dd.rows, W, H, 1, beta);
     fft.inverseAt(x);
   }
-  const plane = heap.view(x, W * H);
-  const out = new Float32Array(w * h);
-  for (let r = 0; r < h; r++) out.set(plane.subarray(r * W, r * W + w), r * w);
-  return out;
+  return unpad(heap.view(x, W * H), W, w, h);
 }
 
 /**

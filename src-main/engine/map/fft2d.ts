@@ -92,7 +92,6 @@ export class HeapArena {
     return ptr;
   }
 
-
   /** Copies n floats from one buffer to another. */
   copy(from: number, to: number, n: number): void {
     this.mod.HEAPF32.copyWithin(to >> 2, from >> 2, (from >> 2) + n);

@@ -8,7 +8,7 @@
  * Clipped pixels keep the lower-bound data term of deconvolve.ts.
  */
 import type { FftCache, RealFft2d } from './fft2d.ts';
-import { clippedPixels, conjugateProduct, deconvSize, kernelSpectra, keepAroundLights, padPeriodic, raiseClippedData, type DeconvParams } from './deconvolve.ts';
+import { clippedPixels, conjugateProduct, deconvSize, kernelSpectra, keepAroundLights, padPeriodic, raiseClippedData, unpad, type DeconvParams } from './deconvolve.ts';
 import type { Kernel } from './kernel.ts';
 
 /** Which prior the luminance gets; plain data, so it crosses to the deconvolution threads. */
@@ -91,8 +91,7 @@ async function refineWithPlan(fft: RealFft2d, observed: Float32Array, init: Floa
       setNumerator();
     }
   }
-  const res = new Float32Array(w * h);
-  for (let r = 0; r < h; r++) res.set(x.subarray(r * W, r * W + w), r * w);
+  const res = unpad(x, W, w, h);
   if (clipped) keepAroundLights(res, observed, w, h, k, p.clipLevel);
   return res;
 }
